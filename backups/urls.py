@@ -1,0 +1,3 @@
+"""API routes (contract paths) and dashboard pages (under dashboard/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,326 @@
+#!/usr/bin/env bash
+# Installs, builds (cached) and runs shopsite's backing services as plain processes on 127.0.0.1:
+#   redis      Redis 7 from Debian                                      port $REDIS_PORT (6379)
+#   mongodb    FerretDB v1.24.2, SQLite backend, built with Go          port $MONGODB_PORT (27017)
+#   cassandra  Apache Cassandra 5.0 from its Maven Central jars, JDK 17 port $CASSANDRA_PORT (9042)
+# plus the mongodump/mongorestore tools built from MongoDB's Database Tools sources.
+#
+# Usage: scripts/services.sh install|up|down|status|env [service...]
+#        scripts/services.sh start|stop SERVICE     (used by the fault tests)
+# Builds are cached in $SHOPSITE_CACHE; data, logs and pid files live in $SHOPSITE_STATE.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${SHOPSITE_CACHE:-/var/tmp/shopsite-cache}"
+STATE="${SHOPSITE_STATE:-$ROOT/.services}"
+BIN="$CACHE/bin"
+REDIS_PORT="${REDIS_PORT:-6379}"
+MONGODB_PORT="${MONGODB_PORT:-27017}"
+CASSANDRA_PORT="${CASSANDRA_PORT:-9042}"
+CASSANDRA_STORAGE_PORT="${CASSANDRA_STORAGE_PORT:-17000}" # not 7000: the dashboard's port
+CASSANDRA_HEAP="${CASSANDRA_HEAP:-768m}"
+CASSANDRA_VERSION=5.0.8
+FERRETDB_VERSION=v1.24.2
+MONGO_TOOLS_VERSION=100.10.0
+# scripts/mongo-tools/go.mod pins the pseudo-version of tag 100.10.0 (the tags lack a "v"), the
+# newest the module proxy serves here; it predates bypassEmptyTsReplacement, which suits FerretDB.
+JAVA17="${JAVA17:-/usr/lib/jvm/java-17-openjdk-amd64/bin/java}"
+ALL_SERVICES=(redis mongodb cassandra)
+
+log() { printf '[services] %s\n' "$*" >&2; }
+die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pid_alive() {
+  local pidfile="$STATE/$1/pid"
+  [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+}
+
+wait_for() { # name timeout_seconds logfile command...
+  local name=$1 timeout=$2 logfile=$3
+  shift 3
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      log "$name did not answer within ${timeout}s; last lines of $logfile:"
+      tail -n 20 "$logfile" >&2 || true
+      die "$name failed to start (log: $logfile)"
+    fi
+    if [[ -f "$STATE/$name/pid" ]] && ! pid_alive "$name"; then
+      tail -n 20 "$logfile" >&2 || true
+      die "$name exited during start-up (log: $logfile)"
+    fi
+    sleep 0.5
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# install: everything is idempotent and cached
+# ---------------------------------------------------------------------------------------------
+APT_PACKAGES=(redis-server redis-tools cron docker-compose openjdk-17-jre-headless maven golang-go)
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  log "apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install_system() {
+  local wanted=()
+  for pkg in "${APT_PACKAGES[@]}"; do
+    case $pkg in
+      # The machine may already have these toolchains outside Debian's packages.
+      golang-go) command -v go >/dev/null || wanted+=("$pkg") ;;
+      maven) command -v mvn >/dev/null || wanted+=("$pkg") ;;
+      openjdk-17-jre-headless) [[ -x $JAVA17 ]] || wanted+=("$pkg") ;;
+      *) wanted+=("$pkg") ;;
+    esac
+  done
+  apt_install "${wanted[@]}"
+  # Debian's postinst may start a redis-server on 6379 from /etc/redis; stop it so ours owns the port.
+  if [[ -f /run/redis/redis-server.pid ]] && ! pid_alive redis; then
+    kill "$(cat /run/redis/redis-server.pid)" 2>/dev/null || true
+  fi
+}
+
+install_ferretdb() {
+  local out="$BIN/shop-ferretdb" stamp="$BIN/shop-ferretdb.stamp"
+  local want
+  want="$FERRETDB_VERSION $(cat "$ROOT/scripts/ferretdb/main.go" "$ROOT/scripts/ferretdb/go.sum" | sha256sum | cut -c1-16)"
+  [[ -x $out && -f $stamp && "$(cat "$stamp")" == "$want" ]] && return 0
+  log "building FerretDB $FERRETDB_VERSION (first time: a few minutes)"
+  mkdir -p "$BIN"
+  (cd "$ROOT/scripts/ferretdb" && CGO_ENABLED=0 go build -trimpath -o "$out.tmp" .) ||
+    die "FerretDB build failed"
+  mv "$out.tmp" "$out"
+  echo "$want" >"$stamp"
+}
+
+install_mongo_tools() {
+  # Built from scripts/mongo-tools, a module of ours whose go.mod pins the tools (Go 1.24 "tool"
+  # directives) and whose go.sum carries their checksums: `go install pkg@version` cannot be used,
+  # because the module proxy refuses the version list it asks for.
+  local tool
+  for tool in mongodump mongorestore; do
+    if [[ -x "$BIN/$tool" ]] && "$BIN/$tool" --version 2>/dev/null | grep -q "$MONGO_TOOLS_VERSION"; then
+      continue
+    fi
+    log "building $tool $MONGO_TOOLS_VERSION"
+    (cd "$ROOT/scripts/mongo-tools" && CGO_ENABLED=0 go build -trimpath \
+      -ldflags "-X main.VersionStr=$MONGO_TOOLS_VERSION" -o "$BIN/$tool.tmp" \
+      "github.com/mongodb/mongo-tools/$tool/main") || die "$tool build failed"
+    mv "$BIN/$tool.tmp" "$BIN/$tool"
+  done
+}
+
+install_cassandra() {
+  local dir="$CACHE/cassandra-$CASSANDRA_VERSION"
+  [[ -f "$dir/lib/cassandra-all-$CASSANDRA_VERSION.jar" && -f "$dir/lib/.complete" ]] && return 0
+  log "fetching Cassandra $CASSANDRA_VERSION jars with mvn"
+  mkdir -p "$dir/lib"
+  cat >"$dir/pom.xml" <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+ <groupId>local.shopsite</groupId><artifactId>cassandra-runtime</artifactId><version>1</version>
+ <packaging>pom</packaging>
+ <dependencies><dependency><groupId>org.apache.cassandra</groupId><artifactId>cassandra-all</artifactId>
+   <version>$CASSANDRA_VERSION</version></dependency></dependencies></project>
+EOF
+  mvn -q -B -f "$dir/pom.xml" org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
+    -DoutputDirectory="$dir/lib" -DincludeScope=runtime || die "fetching Cassandra jars failed"
+  touch "$dir/lib/.complete"
+}
+
+cmd_install() {
+  install_system
+  install_cassandra
+  install_ferretdb
+  install_mongo_tools
+}
+
+# ---------------------------------------------------------------------------------------------
+# start / stop
+# ---------------------------------------------------------------------------------------------
+start_redis() {
+  local dir="$STATE/redis"
+  mkdir -p "$dir"
+  if port_open "$REDIS_PORT"; then
+    pid_alive redis || log "redis: port $REDIS_PORT already answers (not started by this script); reusing it"
+    return 0
+  fi
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" \
+    --save "" --appendonly yes --appendfsync everysec --dir "$dir" \
+    --logfile "$dir/redis.log" --pidfile "$dir/pid" >/dev/null
+  wait_for redis 15 "$dir/redis.log" redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping
+}
+
+start_mongodb() {
+  local dir="$STATE/mongodb"
+  mkdir -p "$dir/data"
+  if port_open "$MONGODB_PORT"; then
+    pid_alive mongodb || log "mongodb: port $MONGODB_PORT already answers (not started by this script); reusing it"
+    return 0
+  fi
+  nohup "$BIN/shop-ferretdb" --listen-addr="127.0.0.1:$MONGODB_PORT" \
+    --sqlite-url="file:$dir/data/" --log-level=warn >>"$dir/ferretdb.log" 2>&1 &
+  echo $! >"$dir/pid"
+  wait_for mongodb 30 "$dir/ferretdb.log" port_open "$MONGODB_PORT"
+}
+
+cassandra_conf() {
+  local dir=$1
+  mkdir -p "$dir/conf" "$dir/data" "$dir/logs"
+  cat >"$dir/conf/cassandra.yaml" <<EOF
+cluster_name: 'shopsite'
+num_tokens: 1
+partitioner: org.apache.cassandra.dht.Murmur3Partitioner
+endpoint_snitch: SimpleSnitch
+seed_provider:
+  - class_name: org.apache.cassandra.locator.SimpleSeedProvider
+    parameters:
+      - seeds: "127.0.0.1"
+listen_address: 127.0.0.1
+rpc_address: 127.0.0.1
+storage_port: $CASSANDRA_STORAGE_PORT
+native_transport_port: $CASSANDRA_PORT
+start_native_transport: true
+commitlog_sync: periodic
+commitlog_sync_period: 10s
+auto_snapshot: false
+incremental_backups: false
+memtable_allocation_type: heap_buffers
+disk_access_mode: standard
+EOF
+  cat >"$dir/conf/logback.xml" <<'EOF'
+<configuration><appender name="STDOUT" class="ch.qos.logback.core.ConsoleAppender">
+ <encoder><pattern>%-5level [%thread] %date{ISO8601} %F:%L - %msg%n</pattern></encoder></appender>
+ <root level="INFO"><appender-ref ref="STDOUT"/></root></configuration>
+EOF
+  cat >"$dir/conf/jvm17.args" <<EOF
+-Xms$CASSANDRA_HEAP -Xmx$CASSANDRA_HEAP -XX:+UseG1GC -XX:+ParallelRefProcEnabled -XX:MaxGCPauseMillis=300
+-Xss512k -XX:ActiveProcessorCount=2
+-Djdk.attach.allowAttachSelf=true
+--add-exports java.base/jdk.internal.misc=ALL-UNNAMED --add-exports java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED
+--add-exports java.management/com.sun.jmx.remote.security=ALL-UNNAMED --add-exports java.rmi/sun.rmi.registry=ALL-UNNAMED
+--add-exports java.rmi/sun.rmi.server=ALL-UNNAMED --add-exports java.sql/java.sql=ALL-UNNAMED
+--add-exports java.base/java.lang.ref=ALL-UNNAMED --add-exports jdk.unsupported/sun.misc=ALL-UNNAMED
+--add-exports jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED --add-exports jdk.attach/sun.tools.attach=ALL-UNNAMED
+--add-opens java.base/java.lang.module=ALL-UNNAMED --add-opens java.base/jdk.internal.loader=ALL-UNNAMED
+--add-opens java.base/jdk.internal.ref=ALL-UNNAMED --add-opens java.base/jdk.internal.reflect=ALL-UNNAMED
+--add-opens java.base/jdk.internal.math=ALL-UNNAMED --add-opens java.base/jdk.internal.module=ALL-UNNAMED
+--add-opens java.base/jdk.internal.util.jar=ALL-UNNAMED --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED
+--add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.base/java.io=ALL-UNNAMED --add-opens java.base/java.nio=ALL-UNNAMED
+--add-opens java.base/java.lang.reflect=ALL-UNNAMED --add-opens jdk.compiler/com.sun.tools.javac=ALL-UNNAMED
+--add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/java.util=ALL-UNNAMED
+-Dio.netty.tryReflectionSetAccessible=true -Dio.netty.allocator.useCacheForAllThreads=true -Dio.netty.allocator.maxOrder=11
+EOF
+}
+
+cassandra_ready() {
+  grep -q "Starting listening for CQL clients" "$STATE/cassandra/logs/stdout.log" && port_open "$CASSANDRA_PORT"
+}
+
+launch_cassandra() {
+  local dir="$STATE/cassandra" lib="$CACHE/cassandra-$CASSANDRA_VERSION/lib"
+  if port_open "$CASSANDRA_PORT"; then
+    pid_alive cassandra || log "cassandra: port $CASSANDRA_PORT already answers (not started by this script); reusing it"
+    return 0
+  fi
+  [[ -x $JAVA17 ]] || die "cassandra needs JDK 17 at $JAVA17"
+  cassandra_conf "$dir"
+  local jamm
+  jamm="$(ls "$lib"/jamm-*.jar | head -n 1)"
+  mkdir -p "$dir/tmp"
+  : >"$dir/logs/stdout.log"
+  nohup "$JAVA17" @"$dir/conf/jvm17.args" -javaagent:"$jamm" \
+    -Dcassandra-foreground=yes -Dcassandra.config="file://$dir/conf/cassandra.yaml" \
+    -Dcassandra.storagedir="$dir/data" -Dcassandra.logdir="$dir/logs" \
+    -Dlogback.configurationFile="$dir/conf/logback.xml" -Djava.io.tmpdir="$dir/tmp" \
+    -Dcassandra.skip_wait_for_gossip_to_settle=0 -Dcassandra.initial_token=0 \
+    -Dcassandra.ring_delay_ms=1000 -Dcassandra.unsafesystem=true \
+    -cp "$dir/conf:$lib/*" org.apache.cassandra.service.CassandraDaemon \
+    >>"$dir/logs/stdout.log" 2>&1 &
+  echo $! >"$dir/pid"
+}
+
+wait_cassandra() {
+  port_open "$CASSANDRA_PORT" && ! pid_alive cassandra && return 0
+  wait_for cassandra "${CASSANDRA_START_TIMEOUT:-240}" "$STATE/cassandra/logs/stdout.log" cassandra_ready
+}
+
+start_cassandra() {
+  launch_cassandra
+  wait_cassandra
+}
+
+stop_service() {
+  local name=$1 pidfile="$STATE/$1/pid"
+  if ! pid_alive "$name"; then
+    rm -f "$pidfile"
+    return 0
+  fi
+  local pid
+  pid="$(cat "$pidfile")"
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 60); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$pidfile"
+  log "$name stopped"
+}
+
+status_line() {
+  local name=$1 port=$2 owner="not running"
+  if pid_alive "$name"; then
+    local rss
+    rss="$(ps -o rss= -p "$(cat "$STATE/$name/pid")" | tr -d ' ')"
+    owner="running, pid $(cat "$STATE/$name/pid"), rss $((rss / 1024)) MiB"
+  elif port_open "$port"; then
+    owner="answering (not started by this script)"
+  fi
+  printf '%-10s 127.0.0.1:%-6s %s\n' "$name" "$port" "$owner"
+}
+
+services_from_args() {
+  if (($# == 0)); then printf '%s\n' "${ALL_SERVICES[@]}"; else printf '%s\n' "$@"; fi
+}
+
+main() {
+  local cmd=${1:-}
+  shift || true
+  case $cmd in
+    install) cmd_install ;;
+    up)
+      cmd_install
+      local svc wanted
+      wanted="$(services_from_args "$@")"
+      # Cassandra is the slowest to start: launch it first, start the others, then wait for it.
+      if grep -qx cassandra <<<"$wanted"; then launch_cassandra; fi
+      for svc in $(grep -vx cassandra <<<"$wanted"); do "start_$svc"; done
+      if grep -qx cassandra <<<"$wanted"; then wait_cassandra; fi
+      log "up: $(services_from_args "$@" | tr '\n' ' ')"
+      ;;
+    start) for svc in "$@"; do "start_$svc"; done ;;
+    stop | down) for svc in $(services_from_args "$@"); do stop_service "$svc"; done ;;
+    status)
+      status_line redis "$REDIS_PORT"
+      status_line mongodb "$MONGODB_PORT"
+      status_line cassandra "$CASSANDRA_PORT"
+      ;;
+    env)
+      echo "MONGODUMP_BIN=$BIN/mongodump"
+      echo "MONGORESTORE_BIN=$BIN/mongorestore"
+      ;;
+    *) die "usage: $0 install|up|down|status|env [redis|mongodb|cassandra...] | start|stop SERVICE" ;;
+  esac
+}
+
+main "$@"

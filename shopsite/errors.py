@@ -1,0 +1,90 @@
+"""Map backend outages to 503 and shape API errors as the contract says."""
+
+import logging
+
+import pymongo.errors
+import redis.exceptions
+from cassandra import OperationTimedOut, ReadTimeout, Unavailable, WriteTimeout
+from cassandra.cluster import NoHostAvailable
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class BackendUnavailable(Exception):
+    """Raised by our own code when a backend cannot serve a request."""
+
+    def __init__(self, backend: str, reason: str = ""):
+        super().__init__(f"{backend} unavailable{': ' + reason if reason else ''}")
+        self.backend = backend
+
+
+_BACKEND_EXCEPTIONS: tuple[tuple[type[BaseException], ...], str] = (
+    ((pymongo.errors.ConnectionFailure,), "mongodb"),
+    ((redis.exceptions.ConnectionError, redis.exceptions.TimeoutError), "redis"),
+    ((NoHostAvailable, OperationTimedOut, Unavailable, ReadTimeout, WriteTimeout), "cassandra"),
+)
+
+
+def backend_of(exc: BaseException) -> str | None:
+    """Name of the backend whose outage caused exc, or None if exc is not an outage."""
+    if isinstance(exc, BackendUnavailable):
+        return exc.backend
+    for classes, name in _BACKEND_EXCEPTIONS:
+        if isinstance(exc, classes):
+            return name
+    return None
+
+
+def unavailable_response(backend: str) -> Response:
+    return Response(
+        {"detail": f"{backend} unavailable"}, status=status.HTTP_503_SERVICE_UNAVAILABLE
+    )
+
+
+def api_exception_handler(exc, context):
+    backend = backend_of(exc)
+    if backend:
+        logger.warning("%s unavailable: %s", backend, type(exc).__name__)
+        response = unavailable_response(backend)
+        response["Retry-After"] = "5"
+        return response
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "Not found.")
+    if isinstance(exc, exceptions.ParseError):
+        return Response(
+            {"detail": str(exc.detail), "errors": {"body": [str(exc.detail)]}},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        return Response(
+            {"detail": _validation_summary(exc.detail), "errors": _as_errors(exc.detail)},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    return exception_handler(exc, context)
+
+
+def _as_errors(detail):
+    if isinstance(detail, dict | list):
+        return detail
+    return {"non_field_errors": [detail]}
+
+
+def _first_field(detail) -> str | None:
+    if isinstance(detail, dict):
+        for key in detail:
+            return str(key)
+    if isinstance(detail, list):
+        for index, item in enumerate(detail):
+            if isinstance(item, dict) and item:
+                inner = _first_field(item)
+                return f"[{index}].{inner}" if inner else f"[{index}]"
+    return None
+
+
+def _validation_summary(detail) -> str:
+    field = _first_field(detail)
+    return f"Invalid input: {field}." if field else "Invalid input."

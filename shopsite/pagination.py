@@ -1,0 +1,82 @@
+"""Page-number pagination over any store: the contract's {count, next, previous, results}.
+
+Unlike DRF's paginator, an out-of-range page_size is a 400 (the contract: never clamp).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", int, description="Page number, from 1."),
+    OpenApiParameter("page_size", int, description=f"Items per page, 1-{MAX_PAGE_SIZE}."),
+]
+
+
+class PageQuerySerializer(serializers.Serializer):
+    page = serializers.IntegerField(min_value=1, default=1)
+    page_size = serializers.IntegerField(
+        min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE
+    )
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    page: int
+    page_size: int
+
+    @property
+    def skip(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+def page_request(request) -> PageRequest:
+    query = PageQuerySerializer(data=request.query_params)
+    if not query.is_valid():
+        raise ValidationError(query.errors)
+    return PageRequest(query.validated_data["page"], query.validated_data["page_size"])
+
+
+def paginated(
+    request,
+    *,
+    count: int,
+    fetch: Callable[[int, int], list],
+    page: PageRequest | None = None,
+) -> dict:
+    """fetch(skip, limit) returns the already-serialised items of one page."""
+    page = page or page_request(request)
+    if page.page > 1 and page.skip >= count:
+        raise NotFound("Invalid page.")
+    results = fetch(page.skip, page.page_size)
+    url = request.build_absolute_uri()
+    has_next = page.skip + len(results) < count
+    next_url = replace_query_param(url, "page", page.page + 1) if has_next else None
+    if page.page <= 1:
+        previous_url = None
+    elif page.page == 2:
+        previous_url = remove_query_param(url, "page")
+    else:
+        previous_url = replace_query_param(url, "page", page.page - 1)
+    return {"count": count, "next": next_url, "previous": previous_url, "results": results}
+
+
+def paginated_schema(name: str, item: serializers.Serializer) -> serializers.Serializer:
+    """An OpenAPI response serializer for a page of `item`."""
+    return type(
+        name,
+        (serializers.Serializer,),
+        {
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": item.__class__(many=True),
+        },
+    )()

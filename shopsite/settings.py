@@ -1,0 +1,266 @@
+"""Settings for shopsite: everything comes from environment variables with safe local defaults."""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}")
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}")
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG and not env_bool("SHOPSITE_ALLOW_INSECURE_KEY", False):
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"  # noqa: S105
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_htmx",
+    "django_crontab",
+    "shopsite",
+    "catalog",
+    "orders",
+    "sessions_app",
+    "eventlog",
+    "backups",
+]
+
+MIDDLEWARE = [
+    "shopsite.middleware.BackendUnavailableMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+# Paths answer with and without the trailing slash (see shopsite/routing.py), so never redirect.
+APPEND_SLASH = False
+
+ROOT_URLCONF = "shopsite.urls"
+WSGI_APPLICATION = "shopsite.wsgi.application"
+ASGI_APPLICATION = "shopsite.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "shopsite.context_processors.roles",
+            ],
+        },
+    },
+]
+
+# Django's own tables only (users, groups, permissions); shop data lives in MongoDB.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=60
+    )
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# The hashed-name manifest needs collectstatic; without it (DEBUG, tests) serve from the finders.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", not DEBUG)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if STATIC_MANIFEST
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard-home"
+LOGOUT_REDIRECT_URL = "login"
+
+# --- Backends -------------------------------------------------------------------------------------
+# Timeouts are short so an outage becomes a prompt 503, not a hung request.
+BACKEND_TIMEOUT_SECONDS = env_float("BACKEND_TIMEOUT_SECONDS", 2.0)
+
+MONGODB_URI = env_str("MONGODB_URI", "mongodb://127.0.0.1:27017/?directConnection=true")
+MONGODB_DB = env_str("MONGODB_DB", "shop")
+MONGODB_SOCKET_TIMEOUT_SECONDS = env_float("MONGODB_SOCKET_TIMEOUT_SECONDS", 60.0)
+
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+CASSANDRA_HOSTS = env_list("CASSANDRA_HOSTS", "127.0.0.1")
+CASSANDRA_PORT = env_int("CASSANDRA_PORT", 9042)
+CASSANDRA_KEYSPACE = env_str("CASSANDRA_KEYSPACE", "shopsite")
+CASSANDRA_REPLICATION = env_str(
+    "CASSANDRA_REPLICATION", "{'class': 'SimpleStrategy', 'replication_factor': 1}"
+)
+CASSANDRA_CONSISTENCY = env_str("CASSANDRA_CONSISTENCY", "LOCAL_QUORUM")
+
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {
+            "SOCKET_CONNECT_TIMEOUT": BACKEND_TIMEOUT_SECONDS,
+            "SOCKET_TIMEOUT": BACKEND_TIMEOUT_SECONDS,
+        },
+        "KEY_PREFIX": "django",
+    }
+}
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+
+# --- Shop rules -----------------------------------------------------------------------------------
+SESSION_TTL_SECONDS = env_int("SESSION_TTL_SECONDS", 1800)
+LOGIN_MAX_FAILURES_PER_USER = env_int("LOGIN_MAX_FAILURES_PER_USER", 5)
+LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 50)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
+# Only trust X-Forwarded-For when a known proxy sets it.
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
+STOCK_LOCK_TIMEOUT_SECONDS = env_float("STOCK_LOCK_TIMEOUT_SECONDS", 5.0)
+STOCK_LOCK_WAIT_SECONDS = env_float("STOCK_LOCK_WAIT_SECONDS", 10.0)
+LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 5)
+
+EVENT_OUTBOX_STREAM = env_str("EVENT_OUTBOX_STREAM", "eventlog:outbox")
+EVENT_SPOOL_DIR = Path(env_str("EVENT_SPOOL_DIR", str(BASE_DIR / ".services" / "event-spool")))
+
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(BASE_DIR / "mongo_backup")))
+BACKUP_RETENTION = env_int("BACKUP_RETENTION", 24)
+BACKUP_SCHEDULE = env_str("BACKUP_SCHEDULE", "0 * * * *")
+MONGODUMP_BIN = env_str("MONGODUMP_BIN", "mongodump")
+MONGORESTORE_BIN = env_str("MONGORESTORE_BIN", "mongorestore")
+CRONJOBS = [(BACKUP_SCHEDULE, "django.core.management.call_command", ["backup_mongo"])]
+CRONTAB_COMMAND_PREFIX = env_str("CRONTAB_COMMAND_PREFIX", "")
+
+# Request bodies above this size get 413 (bulk creates of a few thousand items fit).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
+
+# --- REST API -------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "sessions_app.authentication.BearerTokenAuthentication",
+        "sessions_app.authentication.DashboardSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["sessions_app.permissions.IsStaff"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "shopsite.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "shopsite API",
+    "DESCRIPTION": "JSON API of the shop: products, orders, stats, sessions, event log, backups.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "APPEND_COMPONENTS": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+    "SECURITY": [{"bearerAuth": []}],
+}
+
+# --- Security -------------------------------------------------------------------------------------
+# Secure cookies need HTTPS; SECURE_COOKIES=false only for plain-http local runs.
+SECURE_COOKIES = env_bool("SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+if env_bool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "cassandra": {"level": "WARNING"},
+        "django.db.backends": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,39 @@
+"""UTC timestamps: aware UTC datetimes at millisecond precision (as BSON keeps them),
+shown as ISO 8601 with a Z."""
+
+from datetime import UTC, date, datetime, time
+
+
+def utcnow() -> datetime:
+    return truncate_ms(datetime.now(UTC))
+
+
+def truncate_ms(dt: datetime) -> datetime:
+    return dt.replace(microsecond=dt.microsecond - dt.microsecond % 1000)
+
+
+def as_utc(dt: datetime) -> datetime:
+    """Aware UTC datetime; naive values (as some drivers return) are taken as UTC."""
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def iso(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    dt = truncate_ms(as_utc(dt))
+    timespec = "milliseconds" if dt.microsecond else "seconds"
+    return dt.replace(tzinfo=None).isoformat(timespec=timespec) + "Z"
+
+
+def parse_iso(value: str) -> datetime:
+    """Parse ISO 8601 (a date alone means midnight UTC; no offset means UTC). ValueError if bad."""
+    value = value.strip()
+    if len(value) == 10:
+        return datetime.combine(date.fromisoformat(value), time(0), tzinfo=UTC)
+    return truncate_ms(as_utc(datetime.fromisoformat(value)))
+
+
+def day_key(dt: datetime) -> str:
+    return as_utc(dt).strftime("%Y-%m-%d")

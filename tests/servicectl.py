@@ -1,0 +1,47 @@
+"""Stop and start the real backend services (fault tests) through scripts/services.sh."""
+
+import contextlib
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "scripts" / "services.sh"
+PORTS = {
+    "redis": int(os.environ.get("REDIS_PORT", 6379)),
+    "mongodb": int(os.environ.get("MONGODB_PORT", 27017)),
+    "cassandra": int(os.environ.get("CASSANDRA_PORT", 9042)),
+}
+
+
+def answers(name: str, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", PORTS[name]), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def stop(name: str) -> None:
+    subprocess.run(["bash", str(SCRIPT), "stop", name], check=True, timeout=120)
+    deadline = time.monotonic() + 30
+    while answers(name) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if answers(name):
+        raise RuntimeError(f"{name} still answers after stop (was it started by services.sh?)")
+
+
+def start(name: str) -> None:
+    subprocess.run(["bash", str(SCRIPT), "start", name], check=True, timeout=300)
+
+
+@contextlib.contextmanager
+def stopped(name: str):
+    """Stop a real service for the duration of the block; always start it again."""
+    stop(name)
+    try:
+        yield
+    finally:
+        start(name)

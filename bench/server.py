@@ -1,0 +1,117 @@
+"""Start the production server (gunicorn) for a benchmark, on a free port, with its own data.
+
+with production_server(workers=2) as server:
+    token = server.token          # bearer token of a staff+admin bench user
+    httpx.get(server.url + "/products/", headers=server.auth)
+"""
+
+import contextlib
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "bench-" + secrets.token_hex(16),
+    "STATIC_MANIFEST": "false",
+    "SECURE_COOKIES": "false",
+    "MONGODB_DB": "shop_bench",
+    "REDIS_URL": "redis://127.0.0.1:6379/8",
+    "CASSANDRA_KEYSPACE": "shopsite_bench",
+    "DATABASE_URL": f"sqlite:///{ROOT / '.services' / 'bench.sqlite3'}",
+    "LOG_LEVEL": "WARNING",
+    # The benchmark logs in many times from one address.
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": "100000",
+}
+USERNAME, PASSWORD = "bench-admin", "bench-" + "pass-" + "0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bench_env() -> dict[str, str]:
+    env = {**os.environ, **BENCH_ENV}
+    env.setdefault("DJANGO_SETTINGS_MODULE", "shopsite.settings")
+    return env
+
+
+def manage(*args: str) -> None:
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=bench_env(), check=True)
+
+
+def prepare() -> None:
+    """Migrate, create indexes and keyspace, and the bench admin user."""
+    manage("migrate", "--noinput", "-v", "0")
+    manage("init_mongo")
+    manage("init_cassandra")
+    script = (
+        "from django.contrib.auth.models import User;"
+        f"u, _ = User.objects.get_or_create(username={USERNAME!r});"
+        "u.is_staff = u.is_superuser = True;"
+        f"u.set_password({PASSWORD!r}); u.save()"
+    )
+    manage("shell", "-c", script)
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    token: str = ""
+    auth: dict = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def production_server(workers: int = 2, threads: int = 4):
+    prepare()
+    port = free_port()
+    cmd = [
+        sys.executable, "-m", "gunicorn", "shopsite.wsgi:application",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+        "--threads", str(threads), "--worker-class", "gthread", "--log-level", "warning",
+    ]  # fmt: skip
+    process = subprocess.Popen(cmd, cwd=ROOT, env=bench_env())
+    server = Server(url=f"http://127.0.0.1:{port}", process=process)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(server.url + "/healthz", timeout=2).status_code in (200, 503):
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.2)
+        login = httpx.post(
+            server.url + "/auth/login/", json={"username": USERNAME, "password": PASSWORD}
+        )
+        if login.status_code == 200:
+            server.token = login.json()["session_token"]
+            server.auth = {"Authorization": f"Bearer {server.token}"}
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs the dashboard and API on http://localhost:7000 with every service it needs:
+# Redis, FerretDB (MongoDB protocol), Cassandra, the event-log worker and gunicorn.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+bash scripts/bootstrap.sh
+bash scripts/services.sh up
+export PATH="${SHOPSITE_CACHE:-/var/tmp/shopsite-cache}/bin:$PATH"
+
+# A local secret key, generated once and kept out of git.
+if [[ -z "${SECRET_KEY:-}" ]]; then
+  mkdir -p .services
+  [[ -s .services/secret_key ]] || .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))' >.services/secret_key
+  SECRET_KEY="$(cat .services/secret_key)"
+  export SECRET_KEY
+fi
+# Plain http on localhost: cookies cannot be Secure-only here (set SECURE_COOKIES=true behind TLS).
+export SECURE_COOKIES="${SECURE_COOKIES:-false}"
+PORT="${PORT:-7000}"
+WEB_WORKERS="${WEB_WORKERS:-3}"
+
+py=.venv/bin/python
+$py manage.py migrate --noinput -v 0
+$py manage.py init_mongo
+$py manage.py init_cassandra
+$py manage.py collectstatic --noinput -v 0
+if [[ -n "${SHOPSITE_ADMIN_PASSWORD:-}" ]]; then
+  $py manage.py create_admin
+fi
+
+$py manage.py eventlog_worker &
+worker=$!
+trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
+
+echo "shopsite: http://localhost:$PORT/dashboard/  (API docs: http://localhost:$PORT/docs)"
+.venv/bin/gunicorn shopsite.wsgi:application --bind "0.0.0.0:$PORT" \
+  --workers "$WEB_WORKERS" --worker-class gthread --threads 4 --timeout 60 \
+  --access-logfile - --log-level info

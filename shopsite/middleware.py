@@ -40,3 +40,24 @@ class BackendUnavailableMiddleware:
             response = JsonResponse({"detail": f"{backend} unavailable"}, status=503)
         response["Retry-After"] = "5"
         return response
+
+
+class RequestSizeLimitMiddleware:
+    """413 for bodies over DATA_UPLOAD_MAX_MEMORY_SIZE, before anything reads them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return JsonResponse({"detail": "Invalid Content-Length header."}, status=400)
+        if limit is not None and length > limit:
+            return JsonResponse(
+                {"detail": f"Request body too large: at most {limit} bytes."}, status=413
+            )
+        return self.get_response(request)

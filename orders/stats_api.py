@@ -1,0 +1,89 @@
+"""Stats API: GET /stats/sold/ and GET /stats/customer/{name} (thin: parse, call stats, render)."""
+
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import stats
+from .stats_serializers import (
+    BREAKDOWN_ROW_SERIALIZERS,
+    CategoryRowSerializer,
+    CustomerStatsSerializer,
+    DayRowSerializer,
+    ProductRowSerializer,
+    SoldQuerySerializer,
+    SoldSerializer,
+)
+
+_ERROR = inline_serializer(
+    "StatsError", {"detail": serializers.CharField(), "errors": serializers.DictField()}
+)
+
+
+class SoldStatsView(APIView):
+    @extend_schema(
+        summary="Units sold, orders and revenue in a time window",
+        description=(
+            "Over orders with `start <= created_at < end` (default: the last 30 days). "
+            "`?by=product|category|day` adds `breakdown`: products and categories by revenue, "
+            "largest first; days oldest first, one row per day with orders."
+        ),
+        parameters=[SoldQuerySerializer],
+        responses={
+            200: inline_serializer(
+                "SoldStats",
+                {
+                    **SoldSerializer().get_fields(),
+                    "breakdown": PolymorphicProxySerializer(
+                        "SoldBreakdownRow",
+                        serializers=[
+                            ProductRowSerializer,
+                            CategoryRowSerializer,
+                            DayRowSerializer,
+                        ],
+                        resource_type_field_name=None,
+                        many=True,
+                        required=False,
+                    ),
+                },
+            ),
+            400: OpenApiResponse(_ERROR, description="Bad start, end or by."),
+        },
+    )
+    def get(self, request):
+        query = SoldQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        start, end, by = query.validated_data["start"], query.validated_data["end"], None
+        by = query.validated_data.get("by")
+        body = SoldSerializer({"start": start, "end": end, **stats.sold_totals(start, end)}).data
+        if by:
+            rows = stats.sold_breakdown(start, end, by)
+            body["breakdown"] = BREAKDOWN_ROW_SERIALIZERS[by](rows, many=True).data
+        return Response(body)
+
+
+class CustomerStatsView(APIView):
+    @extend_schema(
+        summary="Totals over all of one customer's orders",
+        parameters=[
+            OpenApiParameter(
+                "name", str, OpenApiParameter.PATH, description="Exact customer name (URL-encoded)."
+            )
+        ],
+        responses={200: CustomerStatsSerializer, 404: OpenApiResponse(description="No orders.")},
+    )
+    def get(self, request, name: str):
+        # The route matches an optional trailing slash into the name (names may contain "/").
+        name = name[:-1] if name.endswith("/") else name
+        totals = stats.customer_totals(name)
+        if totals is None:
+            raise NotFound(f"No orders for customer {name!r}.")
+        return Response(CustomerStatsSerializer(totals).data)

@@ -1,0 +1,92 @@
+"""Input and output serializers of the stats API (no business logic here)."""
+
+from datetime import timedelta
+
+from rest_framework import serializers
+
+from shopsite.money import MoneyField
+from shopsite.timeutil import iso, parse_iso, utcnow
+
+from .stats import BREAKDOWNS
+
+DEFAULT_WINDOW = timedelta(days=30)
+
+
+class TimestampField(serializers.Field):
+    """ISO 8601 in ("2026-11-27", "2026-11-27T05:00:00Z"; no offset = UTC) → aware UTC datetime."""
+
+    default_error_messages = {
+        "invalid": "Not a valid ISO 8601 date or timestamp, e.g. 2026-11-27T05:00:00Z."
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        value = data.strip()
+        # An unencoded "+00:00" in a query string arrives as " 00:00".
+        if " " in value and "T" in value:
+            value = value.replace(" ", "+")
+        try:
+            return parse_iso(value)
+        except (ValueError, OverflowError):
+            self.fail("invalid")
+
+    def to_representation(self, value):
+        return iso(value)
+
+
+class SoldQuerySerializer(serializers.Serializer):
+    start = TimestampField(required=False, help_text="Inclusive; default: end minus 30 days.")
+    end = TimestampField(required=False, help_text="Exclusive; default: now.")
+    by = serializers.ChoiceField(choices=BREAKDOWNS, required=False, help_text="Adds a breakdown.")
+
+    def validate(self, attrs):
+        end = attrs.get("end") or utcnow()
+        start = attrs.get("start") or end - DEFAULT_WINDOW
+        if start > end:
+            raise serializers.ValidationError({"start": ["Must not be after end."]})
+        return {**attrs, "start": start, "end": end}
+
+
+class ProductRowSerializer(serializers.Serializer):
+    product_id = serializers.CharField()
+    name = serializers.CharField()
+    quantity = serializers.IntegerField()
+    revenue = MoneyField(source="revenue_cents")
+
+
+class CategoryRowSerializer(serializers.Serializer):
+    category = serializers.CharField()
+    quantity = serializers.IntegerField()
+    revenue = MoneyField(source="revenue_cents")
+
+
+class DayRowSerializer(serializers.Serializer):
+    day = serializers.CharField(help_text="YYYY-MM-DD (UTC)")
+    orders = serializers.IntegerField()
+    quantity = serializers.IntegerField()
+    revenue = MoneyField(source="revenue_cents")
+
+
+class SoldSerializer(serializers.Serializer):
+    start = TimestampField()
+    end = TimestampField()
+    total_quantity = serializers.IntegerField()
+    orders = serializers.IntegerField()
+    revenue = MoneyField(source="revenue_cents")
+
+
+class CustomerStatsSerializer(serializers.Serializer):
+    customer = serializers.CharField()
+    orders = serializers.IntegerField()
+    total_spent = MoneyField(source="total_spent_cents")
+    average_order = MoneyField(source="average_order_cents", help_text="Rounded half up.")
+    first_order_at = TimestampField()
+    last_order_at = TimestampField()
+
+
+BREAKDOWN_ROW_SERIALIZERS = {
+    "product": ProductRowSerializer,
+    "category": CategoryRowSerializer,
+    "day": DayRowSerializer,
+}

@@ -1,3 +1,19 @@
 """API routes (contract paths) and dashboard pages (under dashboard/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from shopsite.routing import optional_slash
+
+from . import api, views
+
+urlpatterns = [
+    optional_slash("auth/login/", api.LoginApi.as_view(), name="auth-login"),
+    optional_slash("auth/logout/", api.LogoutApi.as_view(), name="auth-logout"),
+    optional_slash("session/<str:user_id>/", api.SessionApi.as_view(), name="session-detail"),
+    path("dashboard/sessions/", views.sessions_page, name="dashboard-sessions"),
+    path(
+        "dashboard/sessions/<str:user_id>/end/",
+        views.session_end_view,
+        name="dashboard-session-end",
+    ),
+]

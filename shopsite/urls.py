@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from sessions_app.views import DashboardLoginView
+
 from . import views
 from .routing import optional_slash
 
@@ -13,7 +15,7 @@ urlpatterns = [
     optional_slash("openapi.json", SpectacularAPIView.as_view(), name="openapi-schema"),
     optional_slash("docs/", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="docs"),
     path("dashboard/", views.dashboard_home, name="dashboard-home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", DashboardLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("catalog.urls")),

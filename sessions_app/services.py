@@ -1,0 +1,123 @@
+"""Business rules: logging in, starting and ending a user's session, who may manage which."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth import authenticate, get_user_model
+
+from eventlog.services import event_record
+
+from . import login_limits
+from .manager import Session, SessionManager
+from .permissions import user_is_admin
+
+logger = logging.getLogger(__name__)
+
+
+class InvalidCredentials(Exception):
+    pass
+
+
+class SessionForbidden(Exception):
+    """A staff user asked for another user's session."""
+
+
+class UserNotFound(Exception):
+    pass
+
+
+def session_manager() -> SessionManager:
+    return SessionManager()
+
+
+def session_start(*, user_id, via: str) -> Session:
+    """Create (or replace) the user's session and record `session_created`."""
+    session = session_manager().create(user_id)
+    event_record(event_type="session_created", user_id=session.user_id, metadata={"via": via})
+    logger.info("session created for user %s via %s", session.user_id, via)
+    return session
+
+
+def session_end(*, user_id, only_token_hash: str = "") -> bool:
+    ended = session_manager().delete(user_id, only_token_hash=only_token_hash)
+    if ended:
+        logger.info("session ended for user %s", user_id)
+    return ended
+
+
+def login_failure_record(*, username: str, address: str, via: str, reason: str) -> None:
+    """Count a failed login (unless it was refused by the limit) and record `login_failed`."""
+    if reason == "bad_credentials":
+        login_limits.record_failure(username, address)
+    event_record(
+        event_type="login_failed",
+        user_id=None,
+        metadata={"username": username[:150], "address": address, "via": via, "reason": reason},
+    )
+    logger.info("login failed (%s) for username %r from %s via %s", reason, username, address, via)
+
+
+def login_check_allowed(*, username: str, address: str, via: str) -> None:
+    """Raise LoginBlocked when the username or the address has too many recent failures."""
+    try:
+        login_limits.check(username, address)
+    except login_limits.LoginBlocked:
+        login_failure_record(username=username, address=address, via=via, reason="rate_limited")
+        raise
+
+
+def login_with_password(*, username: str, password: str, address: str, request=None):
+    """API login: limits, then Django credentials, then a new session. Returns (user, session).
+
+    Raises LoginBlocked or InvalidCredentials.
+    """
+    login_check_allowed(username=username, address=address, via="api")
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        login_failure_record(
+            username=username, address=address, via="api", reason="bad_credentials"
+        )
+        raise InvalidCredentials
+    login_success_record(username=username)
+    return user, session_start(user_id=user.pk, via="api_login")
+
+
+def login_success_record(*, username: str) -> None:
+    """A correct password clears the username's failure count (the address count stays)."""
+    login_limits.reset(username)
+
+
+def _check_access(actor, user_id: str) -> None:
+    # Permission first, existence second: staff learn nothing about other users' sessions.
+    if not user_is_admin(actor) and str(actor.pk) != str(user_id):
+        raise SessionForbidden
+
+
+def session_create_for(*, actor, user_id: str) -> Session:
+    _check_access(actor, user_id)
+    user_model = get_user_model()
+    try:
+        exists = user_model.objects.filter(pk=user_id, is_active=True).exists()
+    except (ValueError, TypeError):
+        exists = False
+    if not exists:
+        raise UserNotFound
+    return session_start(
+        user_id=user_id, via="api_session" if str(actor.pk) == str(user_id) else "admin"
+    )
+
+
+def session_get_for(*, actor, user_id: str) -> Session | None:
+    _check_access(actor, user_id)
+    return session_manager().get(user_id)
+
+
+def session_touch_for(*, actor, user_id: str) -> Session | None:
+    _check_access(actor, user_id)
+    return session_manager().touch(user_id)
+
+
+def session_delete_for(*, actor, user_id: str) -> bool:
+    _check_access(actor, user_id)
+    return session_end(user_id=user_id)

@@ -1,0 +1,32 @@
+"""`manage.py restore_mongo <name>`: verify a backup, then mongorestore --drop it."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from backups import services
+
+
+class Command(BaseCommand):
+    help = (
+        "Restore a backup from BACKUP_DIR into settings.MONGODB_DB (mongorestore --drop): the "
+        "collections in the backup are replaced. Refuses unknown, incomplete or altered backups."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("name", help="backup name, as listed by GET /backups/")
+        parser.add_argument("--user-id", default=None, help="who asked for it (event log)")
+
+    def handle(self, *args, name, user_id=None, **options):
+        try:
+            status = services.restore_run(name=name, user_id=user_id)
+        except services.BackupNotFound as exc:
+            raise CommandError(f"restore refused: {exc}") from None
+        except services.BackupInvalid as exc:
+            raise CommandError(f"restore refused: {exc}") from None
+        except services.BackupError as exc:
+            raise CommandError(f"restore failed: {exc}") from None
+        documents = sum(status["collections"].values())
+        self.stdout.write(
+            f"restored {name} into {settings.MONGODB_DB}: {documents} documents in "
+            f"{len(status['collections'])} collections"
+        )

@@ -6,4 +6,4 @@ class SessionsAppConfig(AppConfig):
     label = "sessions_app"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the login/logout receivers)
+        from . import schema, signals  # noqa: F401  (registers receivers and schema extensions)

@@ -147,7 +147,10 @@ def day_chart(rows: list[dict], first_day: date, last_day: date) -> dict:
         )
     labels_at = sorted({0, count // 2, count - 1})
     x_labels = [
-        {"x": round(LEFT + (i + 0.5) * slot, 2), "text": (first_day + timedelta(days=i)).isoformat()}
+        {
+            "x": round(LEFT + (i + 0.5) * slot, 2),
+            "text": (first_day + timedelta(days=i)).isoformat(),
+        }
         for i in labels_at
     ]
     return {

@@ -1,0 +1,464 @@
+"""Stats pipelines and API against figures computed independently with plain Python and Decimal.
+
+A few hundred orders with random items, quantities and past dates (fixed seed) are imported, then
+every figure of every endpoint and breakdown is compared for several windows, including empty ones
+and the window edges (an order exactly at `end` is excluded, one exactly at `start` included).
+"""
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import quote, urlencode
+
+import pytest
+from bson import ObjectId
+
+from catalog.repository import products as products_collection
+from orders import stats
+from orders.repository import orders as orders_collection
+from shopsite.money import parse_money
+from shopsite.timeutil import day_key, iso, utcnow
+
+SEED = 20261127
+ANCHOR = datetime(2026, 6, 1, tzinfo=UTC)
+EDGE_START = ANCHOR - timedelta(days=20, hours=5)
+EDGE_END = ANCHOR - timedelta(days=10, hours=7, minutes=3)
+CUSTOMERS = ["Ada Lovelace", "Bob", "Zoë Ærø", "A/B Trading", "50% off & co", "carol", "Dave+Sons"]
+CATEGORIES = ["books", "games", "garden", "kitchen"]
+
+
+@dataclass
+class Order:
+    customer: str
+    created_at: datetime
+    items: list[tuple[str, int]]  # (product_id, quantity)
+
+
+@pytest.fixture
+def shop(mongo, staff_client):
+    """Products and ~300 past orders, imported once per test; returns (products, orders)."""
+    rng = random.Random(SEED)
+    specs = [
+        {
+            "name": f"Product {index:02d}",
+            "category": CATEGORIES[index % len(CATEGORIES)],
+            # Some equal prices so that revenue ties occur and the tie-breaker matters.
+            "price": f"{rng.choice([1, 5, 9, 12, 50])}.{rng.choice(['00', '99', '49', '05'])}",
+            "stock": 1_000_000,
+        }
+        for index in range(14)
+    ]
+    products = import_products(staff_client, specs)
+    ids = list(products)
+    orders = []
+    for _ in range(300):
+        created = ANCHOR - timedelta(days=rng.randint(1, 90), seconds=rng.randint(0, 86399))
+        created = created.replace(microsecond=rng.randint(0, 999) * 1000)
+        chosen = rng.sample(ids, rng.randint(1, 4))
+        items = [(product_id, rng.randint(1, 7)) for product_id in chosen]
+        orders.append(Order(rng.choice(CUSTOMERS), created, items))
+    # Exactly at the edges of the edge window.
+    orders.append(Order("Bob", EDGE_START, [(ids[0], 2)]))
+    orders.append(Order("carol", EDGE_END, [(ids[1], 3)]))
+    import_orders(staff_client, orders)
+    return products, orders
+
+
+# --- importing: through the API once it exists, else documents of the agreed shape -----------
+
+
+def import_products(client, specs) -> dict[str, dict]:
+    """Create products; {product_id: {"name", "category", "price": Decimal}} in input order."""
+    now = utcnow()
+    docs = [
+        {
+            "_id": ObjectId(), "name": spec["name"], "name_lower": spec["name"].lower(),
+            "category": spec["category"], "price_cents": parse_money(spec["price"]),
+            "stock": spec["stock"], "available": True, "description": "",
+            "created_at": now, "updated_at": now,
+        }
+        for spec in specs
+    ]  # fmt: skip
+    products_collection().insert_many(docs)
+    return {
+        str(doc["_id"]): {
+            "name": doc["name"],
+            "category": doc["category"],
+            "price": Decimal(doc["price_cents"]) / 100,
+        }
+        for doc in docs
+    }
+
+
+def import_orders(client, orders) -> None:
+    catalog = {str(doc["_id"]): doc for doc in products_collection().find()}
+    docs = []
+    for order in orders:
+        items = []
+        for product_id, quantity in order.items:
+            product = catalog[product_id]
+            items.append(
+                {
+                    "product_id": product_id, "name": product["name"],
+                    "category": product["category"], "unit_price_cents": product["price_cents"],
+                    "quantity": quantity, "line_total_cents": product["price_cents"] * quantity,
+                }
+            )  # fmt: skip
+        docs.append(
+            {
+                "customer": order.customer, "created_at": order.created_at,
+                "day": day_key(order.created_at), "items": items,
+                "total_cents": sum(item["line_total_cents"] for item in items),
+                "quantity": sum(item["quantity"] for item in items), "created_by": "test",
+            }
+        )  # fmt: skip
+    orders_collection().insert_many(docs)
+
+
+def rename_product(client, product_id, name) -> None:
+    products_collection().update_one(
+        {"_id": ObjectId(product_id)}, {"$set": {"name": name, "name_lower": name.lower()}}
+    )
+
+
+# --- the expected figures, computed independently ---------------------------------------------
+
+
+def _money(amount: Decimal) -> str:
+    return str(amount.quantize(Decimal("0.01")))
+
+
+def _in(orders, start, end):
+    return [order for order in orders if start <= order.created_at < end]
+
+
+def expected_sold(products, orders, start, end, by=None) -> dict:
+    chosen = _in(orders, start, end)
+    lines = [
+        (order, product_id, quantity, products[product_id]["price"] * quantity)
+        for order in chosen
+        for product_id, quantity in order.items
+    ]
+    body = {
+        "start": iso(start),
+        "end": iso(end),
+        "total_quantity": sum(line[2] for line in lines),
+        "orders": len(chosen),
+        "revenue": _money(sum((line[3] for line in lines), Decimal(0))),
+    }
+    if by == "day":
+        days = defaultdict(lambda: {"orders": set(), "quantity": 0, "revenue": Decimal(0)})
+        for order, _, quantity, amount in lines:
+            row = days[order.created_at.strftime("%Y-%m-%d")]
+            row["orders"].add(id(order))
+            row["quantity"] += quantity
+            row["revenue"] += amount
+        body["breakdown"] = [
+            {"day": day, "orders": len(row["orders"]), "quantity": row["quantity"],
+             "revenue": _money(row["revenue"])}
+            for day, row in sorted(days.items())
+        ]  # fmt: skip
+    elif by in ("product", "category"):
+        groups = defaultdict(lambda: [0, Decimal(0)])
+        for _, product_id, quantity, amount in lines:
+            key = product_id if by == "product" else products[product_id]["category"]
+            groups[key][0] += quantity
+            groups[key][1] += amount
+        ordered = sorted(groups.items(), key=lambda kv: (-kv[1][1], kv[0]))
+        if by == "product":
+            body["breakdown"] = [
+                {"product_id": key, "name": products[key]["name"], "quantity": quantity,
+                 "revenue": _money(revenue)}
+                for key, (quantity, revenue) in ordered
+            ]  # fmt: skip
+        else:
+            body["breakdown"] = [
+                {"category": key, "quantity": quantity, "revenue": _money(revenue)}
+                for key, (quantity, revenue) in ordered
+            ]
+    return body
+
+
+def expected_customer(products, orders, name) -> dict | None:
+    mine = [order for order in orders if order.customer == name]
+    if not mine:
+        return None
+    totals = [
+        sum((products[pid]["price"] * qty for pid, qty in order.items), Decimal(0))
+        for order in mine
+    ]
+    spent = sum(totals, Decimal(0))
+    return {
+        "customer": name,
+        "orders": len(mine),
+        "total_spent": _money(spent),
+        "average_order": str((spent / len(mine)).quantize(Decimal("0.01"), ROUND_HALF_UP)),
+        "first_order_at": iso(min(order.created_at for order in mine)),
+        "last_order_at": iso(max(order.created_at for order in mine)),
+    }
+
+
+WINDOWS = {
+    "everything": (ANCHOR - timedelta(days=400), ANCHOR + timedelta(days=1)),
+    "middle": (ANCHOR - timedelta(days=40, hours=3), ANCHOR - timedelta(days=12, minutes=7)),
+    "one day": (ANCHOR - timedelta(days=33), ANCHOR - timedelta(days=32)),
+    "edges": (EDGE_START, EDGE_END),
+    "empty, before all orders": (ANCHOR - timedelta(days=900), ANCHOR - timedelta(days=800)),
+    "empty, start equals end": (EDGE_START, EDGE_START),
+}
+
+
+def _sold(client, start, end, by=None):
+    query = {"start": iso(start), "end": iso(end)}
+    if by:
+        query["by"] = by
+    return client.get("/stats/sold/?" + urlencode(query))
+
+
+@pytest.mark.parametrize("window", list(WINDOWS))
+def test_sold_every_figure_and_breakdown_matches_independent_computation(
+    shop, staff_client, window
+):
+    products, orders = shop
+    start, end = WINDOWS[window]
+    for by in (None, "product", "category", "day"):
+        response = _sold(staff_client, start, end, by)
+        assert response.status_code == 200, response.content
+        assert response.json() == expected_sold(products, orders, start, end, by), (window, by)
+
+
+def test_windows_are_not_trivial(shop):
+    """The windows above exercise what they claim: data, emptiness and both edges."""
+    products, orders = shop
+    assert len(_in(orders, *WINDOWS["everything"])) == len(orders) == 302
+    assert 50 < len(_in(orders, *WINDOWS["middle"])) < 250
+    assert not _in(orders, *WINDOWS["empty, before all orders"])
+    edge = _in(orders, EDGE_START, EDGE_END)
+    assert any(order.created_at == EDGE_START for order in edge)
+    assert not any(order.created_at == EDGE_END for order in edge)
+    assert any(order.created_at == EDGE_END for order in orders)
+    # Ties in revenue exist among products, so the tie-breaker order is checked.
+    rows = expected_sold(products, orders, *WINDOWS["everything"], by="product")["breakdown"]
+    revenues = [row["revenue"] for row in rows]
+    assert len(set(revenues)) < len(revenues) or len(rows) == len(products)
+
+
+def test_edge_orders_start_included_end_excluded(shop, staff_client):
+    products, orders = shop
+
+    def window(start, end):
+        query = urlencode({"start": iso(start), "end": iso(end)})
+        return staff_client.get("/stats/sold/?" + query).json()
+
+    ms = timedelta(milliseconds=1)
+    just_start = window(EDGE_START, EDGE_START + ms)
+    assert just_start["orders"] == 1 and just_start["total_quantity"] == 2
+    just_end = window(EDGE_END - ms, EDGE_END)
+    assert just_end["orders"] == 0 and just_end["revenue"] == "0.00"
+    at_end = window(EDGE_END, EDGE_END + ms)
+    assert at_end["orders"] == 1 and at_end["total_quantity"] == 3
+
+
+def test_stats_functions_match_and_top_customers(shop):
+    products, orders = shop
+    start, end = WINDOWS["middle"]
+    expected = expected_sold(products, orders, start, end)
+    totals = stats.sold_totals(start, end)
+    assert totals["total_quantity"] == expected["total_quantity"]
+    assert totals["orders"] == expected["orders"]
+    assert Decimal(totals["revenue_cents"]) / 100 == Decimal(expected["revenue"])
+
+    spent = defaultdict(lambda: [0, Decimal(0)])
+    for order in _in(orders, start, end):
+        spent[order.customer][0] += 1
+        spent[order.customer][1] += sum(
+            (products[pid]["price"] * qty for pid, qty in order.items), Decimal(0)
+        )
+    ranked = sorted(spent.items(), key=lambda kv: (-kv[1][1], kv[0]))
+    for limit in (1, 3, 100):
+        rows = stats.top_customers(start, end, limit=limit)
+        assert [
+            (row["customer"], row["orders"], Decimal(row["revenue_cents"]) / 100) for row in rows
+        ] == [(name, count, amount) for name, (count, amount) in ranked[:limit]]
+
+    top = stats.sold_breakdown(start, end, "product", limit=3)
+    full = expected_sold(products, orders, start, end, "product")["breakdown"]
+    assert [row["product_id"] for row in top] == [row["product_id"] for row in full[:3]]
+    assert [row["quantity"] for row in top] == [row["quantity"] for row in full[:3]]
+
+
+@pytest.mark.parametrize("name", CUSTOMERS)
+def test_customer_every_figure(shop, staff_client, name):
+    products, orders = shop
+    expected = expected_customer(products, orders, name)
+    assert expected is not None
+    for path in (
+        f"/stats/customer/{quote(name, safe='')}",
+        f"/stats/customer/{quote(name, safe='')}/",
+    ):
+        response = staff_client.get(path)
+        assert response.status_code == 200, (path, response.content)
+        assert response.json() == expected
+
+
+def test_customer_average_rounds_half_up(mongo, staff_client):
+    """1.00 + 1.01 + 1.01 = 3.02 over 3 orders = 1.00666 → 1.01; 0.01 + 0.02 = 0.03 / 2 → 0.02."""
+    products = import_products(
+        staff_client,
+        [
+            {"name": "Cheap", "category": "c", "price": "0.01", "stock": 100},
+            {"name": "Two", "category": "c", "price": "0.02", "stock": 100},
+            {"name": "One", "category": "c", "price": "1.00", "stock": 100},
+            {"name": "OneOne", "category": "c", "price": "1.01", "stock": 100},
+        ],
+    )
+    cheap, two, one, oneone = list(products)
+    when = ANCHOR - timedelta(days=3)
+    import_orders(
+        staff_client,
+        [
+            Order("half", when, [(cheap, 1)]),
+            Order("half", when + timedelta(seconds=1), [(two, 1)]),
+            Order("thirds", when, [(one, 1)]),
+            Order("thirds", when + timedelta(seconds=1), [(oneone, 1)]),
+            Order("thirds", when + timedelta(seconds=2), [(oneone, 1)]),
+        ],
+    )
+    half = staff_client.get("/stats/customer/half").json()
+    assert (half["total_spent"], half["average_order"]) == ("0.03", "0.02")
+    thirds = staff_client.get("/stats/customer/thirds").json()
+    assert (thirds["total_spent"], thirds["average_order"]) == ("3.02", "1.01")
+    assert thirds["first_order_at"] == iso(when)
+    assert thirds["last_order_at"] == iso(when + timedelta(seconds=2))
+
+
+def test_customer_without_orders_is_404(shop, staff_client):
+    for path in ("/stats/customer/Nobody", "/stats/customer/Nobody/", "/stats/customer/bob"):
+        response = staff_client.get(path)
+        assert response.status_code == 404
+        assert "detail" in response.json()
+
+
+def test_default_window_is_last_30_days(mongo, staff_client):
+    products = import_products(
+        staff_client, [{"name": "P", "category": "c", "price": "2.50", "stock": 100}]
+    )
+    (pid,) = products
+    now = utcnow()
+    import_orders(
+        staff_client,
+        [
+            Order("x", now - timedelta(days=1), [(pid, 1)]),
+            Order("x", now - timedelta(days=29, hours=23), [(pid, 2)]),
+            Order("x", now - timedelta(days=30, minutes=5), [(pid, 4)]),
+        ],
+    )
+    body = staff_client.get("/stats/sold/").json()
+    start, end = datetime.fromisoformat(body["start"]), datetime.fromisoformat(body["end"])
+    assert end - start == timedelta(days=30)
+    assert abs(end - utcnow()) < timedelta(seconds=30)
+    assert (body["orders"], body["total_quantity"], body["revenue"]) == (2, 3, "7.50")
+    # Only end given: the 30 days before it.
+    only_end = staff_client.get("/stats/sold?" + urlencode({"end": iso(now - timedelta(days=2))}))
+    assert only_end.json()["total_quantity"] == 6
+    # Only start given: up to now.
+    only_start = staff_client.get(
+        "/stats/sold?" + urlencode({"start": iso(now - timedelta(days=60))})
+    ).json()
+    assert only_start["total_quantity"] == 7
+    assert "breakdown" not in only_start
+
+
+def test_date_formats_accepted(shop, staff_client):
+    products, orders = shop
+    start, end = datetime(2026, 4, 1, tzinfo=UTC), datetime(2026, 5, 1, tzinfo=UTC)
+    expected = expected_sold(products, orders, start, end)
+    for query in (
+        "start=2026-04-01&end=2026-05-01",
+        "start=2026-04-01T00:00:00Z&end=2026-05-01T00:00:00Z",
+        "start=2026-04-01T02:00:00%2B02:00&end=2026-05-01T00:00:00",
+        "start=2026-04-01T02:00:00+02:00&end=2026-04-30T22:00:00-02:00",
+    ):
+        body = staff_client.get("/stats/sold?" + query).json()
+        assert body == expected, query
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("start=yesterday", "start"),
+        ("start=2026-13-01", "start"),
+        ("end=2026-02-30T00:00:00Z", "end"),
+        ("start=2026-05-02&end=2026-05-01", "start"),
+        ("start=2026-05-01T00:00:00.001Z&end=2026-05-01T00:00:00Z", "start"),
+        ("by=week", "by"),
+        ("start=2026-05-01&by=Product", "by"),
+    ],
+)
+def test_bad_query_is_400_naming_the_field(mongo, staff_client, query, field):
+    response = staff_client.get("/stats/sold/?" + query)
+    assert response.status_code == 400
+    body = response.json()
+    assert field in body["errors"], body
+    assert field in body["detail"]
+
+
+def test_empty_parameters_mean_the_defaults(mongo, staff_client):
+    """As an HTML form sends them: an empty start/end/by is the same as leaving it out."""
+    body = staff_client.get("/stats/sold/?start=&end=&by=").json()
+    assert datetime.fromisoformat(body["end"]) - datetime.fromisoformat(body["start"]) == timedelta(
+        days=30
+    )
+    assert "breakdown" not in body
+
+
+def test_stats_need_staff(mongo, anon_client, plain_user, redis_client):
+    for path in ("/stats/sold/", "/stats/customer/Bob"):
+        assert anon_client.get(path).status_code == 401
+    anon_client.force_authenticate(plain_user)
+    for path in ("/stats/sold/", "/stats/customer/Bob"):
+        assert anon_client.get(path).status_code == 403
+
+
+def test_without_trailing_slash_no_redirect(shop, staff_client):
+    start, end = WINDOWS["middle"]
+    query = urlencode({"start": iso(start), "end": iso(end), "by": "category"})
+    with_slash = staff_client.get("/stats/sold/?" + query)
+    without = staff_client.get("/stats/sold?" + query)
+    assert with_slash.status_code == without.status_code == 200
+    assert with_slash.json() == without.json()
+
+
+def test_product_name_is_the_latest_in_the_window(mongo, staff_client):
+    """A product renamed between orders appears once, under the name of its latest order."""
+    products = import_products(
+        staff_client, [{"name": "Old name", "category": "c", "price": "3.00", "stock": 100}]
+    )
+    (pid,) = products
+    day = ANCHOR - timedelta(days=5)
+    import_orders(staff_client, [Order("r", day, [(pid, 1)])])
+    rename_product(staff_client, pid, "New name")
+    import_orders(staff_client, [Order("r", day + timedelta(hours=1), [(pid, 2)])])
+    rows = stats.sold_breakdown(day, day + timedelta(days=1), "product")
+    assert rows == [{"product_id": pid, "name": "New name", "quantity": 3, "revenue_cents": 900}]
+    older = stats.sold_breakdown(day, day + timedelta(minutes=1), "product")
+    assert older[0]["name"] == "Old name"
+
+
+def test_stats_reject_start_after_end_in_functions(mongo):
+    with pytest.raises(ValueError):
+        stats.sold_totals(ANCHOR, ANCHOR - timedelta(seconds=1))
+    with pytest.raises(ValueError):
+        stats.sold_breakdown(ANCHOR, ANCHOR, "week")
+
+
+def test_empty_collection(mongo):
+    assert stats.sold_totals(ANCHOR - timedelta(days=1), ANCHOR) == {
+        "total_quantity": 0, "orders": 0, "revenue_cents": 0,
+    }  # fmt: skip
+    for by in stats.BREAKDOWNS:
+        assert stats.sold_breakdown(ANCHOR - timedelta(days=1), ANCHOR, by) == []
+    assert stats.top_customers(ANCHOR - timedelta(days=1), ANCHOR) == []
+    assert stats.customer_totals("anyone") is None

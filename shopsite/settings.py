@@ -197,6 +197,10 @@ LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 5)
 
 EVENT_OUTBOX_STREAM = env_str("EVENT_OUTBOX_STREAM", "eventlog:outbox")
 EVENT_SPOOL_DIR = Path(env_str("EVENT_SPOOL_DIR", str(BASE_DIR / ".services" / "event-spool")))
+# Outbox worker: events per Cassandra batch; a crashed worker's entries are reclaimed
+# after they idle this long.
+EVENT_WORKER_BATCH_SIZE = env_int("EVENT_WORKER_BATCH_SIZE", 500)
+EVENT_WORKER_CLAIM_IDLE_SECONDS = env_float("EVENT_WORKER_CLAIM_IDLE_SECONDS", 60.0)
 
 BACKUP_DIR = Path(env_str("BACKUP_DIR", str(BASE_DIR / "mongo_backup")))
 BACKUP_RETENTION = env_int("BACKUP_RETENTION", 24)

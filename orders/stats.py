@@ -62,7 +62,7 @@ def _grouped(
     Sorted by the figure `sort_by` (ties: group key ascending), or by the group key when `sort_by`
     is None; at most `limit` rows.
     """
-    head = [{"$match": match}] + ([{"$unwind": unwind}] if unwind else [])
+    head = [{"$match": match}, *([{"$unwind": unwind}] if unwind else [])]
     if key is None:
         tail = []
     elif sort_by is None:
@@ -216,16 +216,21 @@ def customer_totals(name: str) -> dict | None:
         "customer": name,
         "orders": count,
         "total_spent_cents": spent,
-        "average_order_cents": (2 * spent + count) // (2 * count),
+        "average_order_cents": _average_half_up(spent, count),
         "first_order_at": _edge_order_time(match, ASCENDING),
         "last_order_at": _edge_order_time(match, DESCENDING),
     }
 
 
+def _average_half_up(total: int, count: int) -> int:
+    """total / count rounded half up, in integers (no float rounding)."""
+    return (2 * total + count) // (2 * count)
+
+
 def _edge_order_time(match: dict, direction: int) -> datetime | None:
     cursor = (
         orders()
-        .find(match, {"created_at": 1})
+        .find(match, {"_id": 0, "created_at": 1})
         .sort("created_at", direction)
         .limit(1)
         .hint(CUSTOMER_INDEX)

@@ -39,6 +39,10 @@ class Order:
 @pytest.fixture
 def shop(mongo, staff_client):
     """Products and ~300 past orders, imported once per test; returns (products, orders)."""
+    return build_shop(staff_client)
+
+
+def build_shop(staff_client):
     rng = random.Random(SEED)
     specs = [
         {

@@ -1,28 +1,184 @@
-"""The one way the application records its own events (filled in fully by the event-log issue)."""
+"""The event log's business functions. `event_record` is THE way the application records its events.
 
+event_record never raises and never waits on Cassandra: the event goes to a Redis stream (the
+outbox), or, if Redis is down, to a local spool file (fsync'd JSON lines). The worker
+(`manage.py eventlog_worker`, eventlog/worker.py) moves both into Cassandra.
+"""
+
+import fcntl
 import json
 import logging
+import os
+import re
+import socket
+import threading
 import uuid
+from datetime import datetime, timedelta
 
 from django.conf import settings
 
 from shopsite.redis_client import get_redis
-from shopsite.timeutil import iso, utcnow
+from shopsite.timeutil import iso, parse_iso, utcnow
+
+from .manager import LogEntry, get_log_manager
 
 logger = logging.getLogger(__name__)
 
+EVENT_TYPE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+METADATA_MAX_CHARS = 10_000
+SPOOL_SUFFIX = ".jsonl"
+
+_spool_lock = threading.Lock()
+
 
 def event_record(*, event_type: str, user_id: str | int | None, metadata: dict | str | None = None):
-    """Queue an event for the Cassandra log; never raises, never waits on Cassandra."""
-    event = {
+    """Queue an event for the Cassandra log; never raises, never waits on Cassandra.
+
+    Returns the new event's id (a UUID string).
+    """
+    try:
+        event = _event(event_type=event_type, user_id=user_id, metadata=metadata)
+    except Exception:
+        logger.exception("event %r not recorded: could not be built", event_type)
+        return None
+    line = json.dumps(event)
+    try:
+        get_redis().xadd(settings.EVENT_OUTBOX_STREAM, {"event": line})
+    except Exception as exc:
+        logger.warning(
+            "event outbox unavailable (%s); spooling %s locally", type(exc).__name__, event_type
+        )
+        try:
+            spool_append(line)
+        except Exception:
+            # Both the outbox and the disk failed: the log line is the last copy.
+            logger.exception("event could not be spooled, lost: %s", line)
+    return event["event_id"]
+
+
+def _event(*, event_type, user_id, metadata) -> dict:
+    if metadata is not None and not isinstance(metadata, str):
+        metadata = json.dumps(metadata, default=str, sort_keys=True)
+    if metadata is not None and len(metadata) > METADATA_MAX_CHARS:
+        metadata = metadata[:METADATA_MAX_CHARS]
+    return {
         "event_id": str(uuid.uuid4()),
-        "event_type": event_type,
+        "event_type": str(event_type),
         "user_id": "" if user_id is None else str(user_id),
         "timestamp": iso(utcnow()),
-        "metadata": metadata if isinstance(metadata, str | type(None)) else json.dumps(metadata),
+        "metadata": metadata,
     }
+
+
+def entry_from_event(event: dict) -> LogEntry:
+    """A queued event as a log entry; ValueError if it is malformed."""
+    event_type = event.get("event_type")
+    if not isinstance(event_type, str) or not EVENT_TYPE_RE.match(event_type):
+        raise ValueError(f"bad event_type {event_type!r}")
+    metadata = event.get("metadata")
+    if metadata is not None and (
+        not isinstance(metadata, str) or len(metadata) > METADATA_MAX_CHARS
+    ):
+        raise ValueError("bad metadata")
+    return LogEntry(
+        event_id=uuid.UUID(str(event["event_id"])),
+        event_type=event_type,
+        user_id=str(event.get("user_id") or ""),
+        timestamp=parse_iso(str(event["timestamp"])),
+        metadata=metadata,
+    )
+
+
+# --- local spool (Redis down) --------------------------------------------------------------------
+def spool_path() -> str:
+    name = f"outbox-{socket.gethostname()}-{os.getpid()}{SPOOL_SUFFIX}"
+    return os.path.join(settings.EVENT_SPOOL_DIR, name)
+
+
+def spool_append(line: str) -> None:
+    """Append one JSON line durably.
+
+    The worker renames a file before draining it; a writer that opened the old name re-opens
+    (checked under the file lock), so no line lands in a file already drained."""
+    directory = str(settings.EVENT_SPOOL_DIR)
+    os.makedirs(directory, exist_ok=True)
+    path = spool_path()
+    data = (line + "\n").encode()
+    with _spool_lock:
+        for _ in range(10):
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                try:
+                    current = os.stat(path)
+                except FileNotFoundError:
+                    continue
+                if current.st_ino != os.fstat(fd).st_ino:
+                    continue  # the worker took this file away; write to a new one
+                os.write(fd, data)
+                os.fsync(fd)
+                _fsync_dir(directory)
+                return
+            finally:
+                os.close(fd)
+        raise OSError("event spool file kept moving")
+
+
+def _fsync_dir(directory: str) -> None:
+    fd = os.open(directory, os.O_RDONLY)
     try:
-        get_redis().xadd(settings.EVENT_OUTBOX_STREAM, {"event": json.dumps(event)})
-    except Exception:
-        logger.warning("event outbox unavailable; %s event not queued", event_type)
-    return event["event_id"]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# --- API-facing operations -----------------------------------------------------------------------
+def log_create(*, event_type: str, user_id: str, metadata: str | None) -> LogEntry:
+    """Write an entry straight to Cassandra (the API's POST: the caller wants it stored now)."""
+    return get_log_manager().insert(event_type=event_type, user_id=user_id, metadata=metadata)
+
+
+def log_recent(
+    *,
+    event_type: str,
+    hours: int,
+    limit: int,
+    before: tuple[datetime, uuid.UUID] | None = None,
+) -> list[LogEntry]:
+    return get_log_manager().recent(event_type, hours=hours, limit=limit, before=before)
+
+
+def log_get(*, event_id: str) -> LogEntry | None:
+    parsed = parse_event_id(event_id)
+    return None if parsed is None else get_log_manager().get(parsed)
+
+
+def log_update_metadata(*, event_id: str, metadata: str | None) -> LogEntry | None:
+    parsed = parse_event_id(event_id)
+    if parsed is None:
+        return None
+    return get_log_manager().update_metadata(parsed, metadata)
+
+
+def purge_cutoff(days: int) -> datetime:
+    return utcnow() - timedelta(days=days)
+
+
+def log_count_older_than(*, days: int) -> int:
+    return get_log_manager().count_older_than(purge_cutoff(days))
+
+
+def log_delete_older_than(*, days: int, user_id: str | int | None) -> int:
+    deleted = get_log_manager().delete_older_than(purge_cutoff(days))
+    logger.info("event log purge: %d entries older than %d days deleted", deleted, days)
+    event_record(
+        event_type="log_purged", user_id=user_id, metadata={"days": days, "deleted": deleted}
+    )
+    return deleted
+
+
+def parse_event_id(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None

@@ -1,0 +1,306 @@
+"""The outbox worker: moves queued events (Redis stream + local spool files) into Cassandra.
+
+- Reads the stream through a consumer group, so several workers share the load and a crashed
+  worker's unacknowledged entries are claimed by another (XAUTOCLAIM after they idle).
+- Acknowledges and deletes stream entries only after Cassandra accepted every row of them;
+  while Cassandra is down it keeps the batch and retries with backoff. Inserts are keyed by
+  event_id, so a re-delivered event is written once.
+- Malformed entries go to a dead-letter stream (`<stream>:dead`) instead of blocking the queue.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis.exceptions
+from django.conf import settings
+
+from shopsite.redis_client import get_redis
+
+from .manager import CassandraLogManager, LogEntry, get_log_manager
+from .services import SPOOL_SUFFIX, entry_from_event
+
+logger = logging.getLogger(__name__)
+
+GROUP = "eventlog-workers"
+DRAINING = ".draining-"
+
+
+@dataclass
+class WorkerStats:
+    written: int = 0
+    acked: int = 0
+    spooled: int = 0
+    dead: int = 0
+    retries: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        *,
+        manager: CassandraLogManager | None = None,
+        consumer: str | None = None,
+        batch_size: int | None = None,
+        block_ms: int | None = None,
+        claim_idle_ms: int | None = None,
+        max_backoff: float = 10.0,
+        stop_event: threading.Event | None = None,
+    ):
+        self.manager = manager
+        self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.batch_size = batch_size or settings.EVENT_WORKER_BATCH_SIZE
+        # Block below the Redis socket timeout, or the wait itself would look like an outage.
+        self.block_ms = block_ms or int(min(1.0, settings.BACKEND_TIMEOUT_SECONDS / 2) * 1000)
+        self.claim_idle_ms = (
+            claim_idle_ms
+            if claim_idle_ms is not None
+            else int(settings.EVENT_WORKER_CLAIM_IDLE_SECONDS * 1000)
+        )
+        self.max_backoff = max_backoff
+        self.stop_event = stop_event or threading.Event()
+        self.stats = WorkerStats()
+        self._group_ready = False
+        self._last_claim = 0.0
+
+    @property
+    def stream(self) -> str:
+        return settings.EVENT_OUTBOX_STREAM
+
+    def _manager(self) -> CassandraLogManager:
+        return self.manager or get_log_manager()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    # --- main loops ------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Until stop(): drain spool files, claim abandoned entries, read new ones, write them."""
+        logger.info("eventlog worker %s started on stream %s", self.consumer, self.stream)
+        backoff = 0.5
+        while not self.stop_event.is_set():
+            try:
+                self.step(block=True)
+                backoff = 0.5
+            except Exception as exc:
+                logger.warning(
+                    "eventlog worker: %s: %s; retrying in %.1fs", type(exc).__name__, exc, backoff
+                )
+                self.stats.retries += 1
+                self.stop_event.wait(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+        logger.info("eventlog worker %s stopped", self.consumer)
+
+    def drain(self, timeout: float = 60.0) -> WorkerStats:
+        """Process until the outbox (own and abandoned entries) and the spool are empty.
+
+        Retries while a backend is down; TimeoutError if not empty within `timeout` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        backoff = 0.2
+        while True:
+            try:
+                if self.step(block=False, claim_all=True) == 0 and self._outbox_empty():
+                    return self.stats
+                backoff = 0.2
+            except Exception as exc:
+                self.stats.retries += 1
+                self.stats.errors.append(type(exc).__name__)
+                if time.monotonic() + backoff > deadline:
+                    raise TimeoutError(f"event outbox not drained: {type(exc).__name__}: {exc}")
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+            if time.monotonic() > deadline:
+                raise TimeoutError("event outbox not drained in time")
+
+    def step(self, *, block: bool, claim_all: bool = False) -> int:
+        """One round; returns how many events it wrote. Raises on a backend outage."""
+        done = self.drain_spool()
+        self._ensure_group()
+        done += self._process(self._read_own_pending())
+        now = time.monotonic()
+        if claim_all or now - self._last_claim > max(self.claim_idle_ms / 1000, 1.0):
+            self._last_claim = now
+            done += self._process(self._claim_abandoned(0 if claim_all else self.claim_idle_ms))
+        done += self._process(self._read_new(block))
+        return done
+
+    # --- Redis stream ----------------------------------------------------------------------------
+    def _ensure_group(self) -> None:
+        if self._group_ready:
+            return
+        try:
+            # From id 0: events queued before any worker existed are delivered too.
+            get_redis().xgroup_create(self.stream, GROUP, id="0", mkstream=True)
+        except redis.exceptions.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        self._group_ready = True
+
+    def _call(self, fn):
+        """Run a stream command; recreate the group if Redis lost it (flushed, restarted empty)."""
+        try:
+            return fn()
+        except redis.exceptions.ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            self._group_ready = False
+            self._ensure_group()
+            return fn()
+
+    def _read_own_pending(self) -> list:
+        """Entries delivered to this consumer but not acknowledged (a failed earlier round)."""
+        reply = self._call(
+            lambda: get_redis().xreadgroup(
+                GROUP, self.consumer, {self.stream: "0"}, count=self.batch_size
+            )
+        )
+        return reply[0][1] if reply else []
+
+    def _read_new(self, block: bool) -> list:
+        reply = self._call(
+            lambda: get_redis().xreadgroup(
+                GROUP,
+                self.consumer,
+                {self.stream: ">"},
+                count=self.batch_size,
+                block=self.block_ms if block else None,
+            )
+        )
+        return reply[0][1] if reply else []
+
+    def _claim_abandoned(self, min_idle_ms: int) -> list:
+        claimed: list = []
+        start = "0-0"
+        while len(claimed) < self.batch_size:
+            reply = self._call(
+                lambda s=start: get_redis().xautoclaim(
+                    self.stream,
+                    GROUP,
+                    self.consumer,
+                    min_idle_ms,
+                    start_id=s,
+                    count=self.batch_size,
+                )
+            )
+            start, entries = reply[0], reply[1]
+            claimed.extend(e for e in entries if e[1] is not None)
+            if start == "0-0":
+                break
+        if claimed:
+            logger.info(
+                "eventlog worker %s claimed %d abandoned entries", self.consumer, len(claimed)
+            )
+        return claimed
+
+    def _outbox_empty(self) -> bool:
+        info = get_redis().xpending(self.stream, GROUP)
+        return info["pending"] == 0 and get_redis().xlen(self.stream) == 0
+
+    def _process(self, entries: list) -> int:
+        """Write a batch to Cassandra, then ack+delete it; raises (acks nothing) on failure."""
+        if not entries:
+            return 0
+        good: list[LogEntry] = []
+        bad: list[tuple[str, dict]] = []
+        for entry_id, fields in entries:
+            try:
+                good.append(entry_from_event(json.loads(fields["event"])))
+            except Exception as exc:
+                logger.error("eventlog worker: malformed outbox entry %s: %s", entry_id, exc)
+                bad.append((entry_id, fields))
+        if good:
+            self._manager().insert_many(_unique(good))
+        ids = [entry_id for entry_id, _ in entries]
+        pipe = get_redis().pipeline(transaction=True)
+        for entry_id, fields in bad:
+            pipe.xadd(f"{self.stream}:dead", {**fields, "source_id": entry_id})
+        pipe.xack(self.stream, GROUP, *ids)
+        pipe.xdel(self.stream, *ids)
+        pipe.execute()
+        self.stats.written += len(good)
+        self.stats.acked += len(ids)
+        self.stats.dead += len(bad)
+        return len(good)
+
+    # --- local spool files -----------------------------------------------------------------------
+    def drain_spool(self) -> int:
+        """Write the events spooled while Redis was down, file by file; delete each when stored."""
+        directory = Path(settings.EVENT_SPOOL_DIR)
+        if not directory.is_dir():
+            return 0
+        done = 0
+        for path in sorted(directory.iterdir()):
+            if self.stop_event.is_set():
+                break
+            taken = self._take(path)
+            if taken is not None:
+                done += self._drain_file(taken)
+        return done
+
+    def _take(self, path: Path) -> Path | None:
+        """Rename a spool file to a name of this worker's (atomic: one worker wins)."""
+        name = path.name
+        if name.endswith(SPOOL_SUFFIX) and DRAINING not in name:
+            target = path.with_name(f"{name}{DRAINING}{self.consumer}")
+        elif DRAINING in name and not name.endswith(f"{DRAINING}{self.consumer}"):
+            # Left by a crashed worker: take it over once it has been idle long enough.
+            try:
+                if time.time() - path.stat().st_mtime < self.claim_idle_ms / 1000:
+                    return None
+            except FileNotFoundError:
+                return None
+            target = path.with_name(f"{name.split(DRAINING)[0]}{DRAINING}{self.consumer}")
+        elif name.endswith(f"{DRAINING}{self.consumer}"):
+            return path
+        else:
+            return None
+        try:
+            os.rename(path, target)
+        except FileNotFoundError:
+            return None
+        # Barrier: wait out a writer that opened the old name before the rename; later writers
+        # see the name moved (they check under this lock) and start a new file.
+        with open(target, "rb") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        return target
+
+    def _drain_file(self, path: Path) -> int:
+        good: list[LogEntry] = []
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    good.append(entry_from_event(json.loads(line)))
+                except Exception as exc:
+                    # A torn last line (writer killed mid-write) or a bad event: keep it in the log.
+                    logger.error(
+                        "eventlog spool %s line %d unusable (%s): %r", path.name, number, exc, line
+                    )
+                    self.stats.dead += 1
+        unique = _unique(good)
+        for start in range(0, len(unique), self.batch_size):
+            self._manager().insert_many(unique[start : start + self.batch_size])
+        path.unlink()
+        self.stats.spooled += len(unique)
+        self.stats.written += len(unique)
+        return len(unique)
+
+
+def _unique(entries: list[LogEntry]) -> list[LogEntry]:
+    seen: dict[uuid.UUID, LogEntry] = {}
+    for entry in entries:
+        seen.setdefault(entry.event_id, entry)
+    return list(seen.values())

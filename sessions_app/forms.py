@@ -1,18 +1,17 @@
-"""The dashboard sign-in form, under the same failed-login limits as POST /auth/login/."""
+"""Sign-in forms under the same failed-login limits as POST /auth/login/."""
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 
 from . import services
 from .login_limits import LoginBlocked, client_address
 
 
-class RateLimitedAuthenticationForm(AuthenticationForm):
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "rate_limited": "Too many failed sign-in attempts. Try again in %(seconds)s seconds.",
-    }
+class RateLimitedLoginMixin:
+    """Check the limits before the password, count a wrong password, clear on success."""
 
+    via = "dashboard"
     retry_after: int | None = None
 
     def clean(self):
@@ -22,11 +21,11 @@ class RateLimitedAuthenticationForm(AuthenticationForm):
             return super().clean()  # field errors only: not a login attempt
         address = client_address(self.request)
         try:
-            services.login_check_allowed(username=username, address=address, via="dashboard")
+            services.login_check_allowed(username=username, address=address, via=self.via)
         except LoginBlocked as exc:
             self.retry_after = exc.retry_after
             raise forms.ValidationError(
-                self.error_messages["rate_limited"],
+                "Too many failed sign-in attempts. Try again in %(seconds)s seconds.",
                 code="rate_limited",
                 params={"seconds": exc.retry_after},
             )
@@ -35,8 +34,16 @@ class RateLimitedAuthenticationForm(AuthenticationForm):
         except forms.ValidationError as exc:
             if getattr(exc, "code", None) == "invalid_login":
                 services.login_failure_record(
-                    username=username, address=address, via="dashboard", reason="bad_credentials"
+                    username=username, address=address, via=self.via, reason="bad_credentials"
                 )
             raise
         services.login_success_record(username=username)
         return cleaned
+
+
+class RateLimitedAuthenticationForm(RateLimitedLoginMixin, AuthenticationForm):
+    via = "dashboard"
+
+
+class RateLimitedAdminAuthenticationForm(RateLimitedLoginMixin, AdminAuthenticationForm):
+    via = "admin_site"

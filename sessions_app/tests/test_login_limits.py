@@ -181,3 +181,17 @@ def test_dashboard_login_failure_event(staff_user, redis_client, events):
     assert [e["event_type"] for e in events] == ["login_failed"]
     assert events[0]["metadata"]["via"] == "dashboard"
     assert "wrong-form-pw" not in repr(events)
+
+
+def test_admin_site_login_is_limited_too(admin_user, redis_client):
+    client = Client()
+    for _ in range(3):
+        response = client.post(
+            "/admin/login/", {"username": "admin", "password": "wrong"}, REMOTE_ADDR="10.0.0.1"
+        )
+        assert response.status_code == 200
+    response = client.post(
+        "/admin/login/", {"username": "admin", "password": "admin-pass-123"}, REMOTE_ADDR="10.0.0.1"
+    )
+    assert b"Too many failed sign-in attempts" in response.content
+    assert "_auth_user_id" not in client.session

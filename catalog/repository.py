@@ -1,6 +1,16 @@
-"""The products collection: the only module that talks to it."""
+"""The products collection: the only module that talks to it.
 
-from pymongo import ASCENDING, DESCENDING, IndexModel
+Document shape (see helper-datamodel): {_id, name, name_lower, category, price_cents, stock,
+available, description, created_at, updated_at}. Filters are built here from typed arguments,
+never from user-supplied dicts.
+"""
+
+import contextlib
+import re
+from collections.abc import Iterable
+
+from bson import ObjectId
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.collection import Collection
 
 from shopsite.mongo import ensure_indexes as create_each
@@ -15,6 +25,12 @@ INDEXES = [
     IndexModel([("available", ASCENDING), ("created_at", DESCENDING)], name="available"),
 ]
 
+# Newest first. The sort key is the indexes' second key, so MongoDB walks the index in order
+# (no in-memory sort) for the unfiltered, category and available lists.
+NEWEST_FIRST = [("created_at", DESCENDING)]
+
+_HEX24 = re.compile(r"^[0-9a-fA-F]{24}$")
+
 
 def products() -> Collection:
     return get_db()[COLLECTION]
@@ -22,3 +38,125 @@ def products() -> Collection:
 
 def ensure_indexes() -> list[str]:
     return create_each(products(), INDEXES)
+
+
+def parse_id(value) -> ObjectId | None:
+    """ObjectId from a 24-hex string; None for anything else (the caller answers 404)."""
+    if isinstance(value, ObjectId):
+        return value
+    if not isinstance(value, str) or not _HEX24.match(value):
+        return None
+    return ObjectId(value)
+
+
+def list_filter(
+    *, category: str | None = None, available: bool | None = None, q: str | None = None
+) -> dict:
+    query: dict = {}
+    if category is not None:
+        query["category"] = str(category)
+    if available is not None:
+        query["available"] = bool(available)
+    if q:
+        # Escaped: the user's text is a literal substring, never a pattern.
+        query["name_lower"] = {"$regex": re.escape(str(q).lower())}
+    return query
+
+
+def count(query: dict) -> int:
+    return products().count_documents(query)
+
+
+def find_page(query: dict, *, skip: int, limit: int) -> list[dict]:
+    return list(products().find(query).sort(NEWEST_FIRST).skip(skip).limit(limit))
+
+
+def find_by_id(product_id: ObjectId) -> dict | None:
+    return products().find_one({"_id": product_id})
+
+
+def find_by_ids(product_ids: Iterable[ObjectId]) -> dict[ObjectId, dict]:
+    ids = list(set(product_ids))
+    if not ids:
+        return {}
+    return {doc["_id"]: doc for doc in products().find({"_id": {"$in": ids}})}
+
+
+def insert_one(doc: dict) -> dict:
+    result = products().insert_one(doc)
+    doc["_id"] = result.inserted_id
+    return doc
+
+
+def insert_many(docs: list[dict]) -> list[dict]:
+    """Insert in order; if the server fails half-way, remove what was written (no transactions)."""
+    for doc in docs:
+        doc.setdefault("_id", ObjectId())
+    try:
+        products().insert_many(docs, ordered=True)
+    except Exception:
+        # Best effort; the original error is what the caller must see.
+        with contextlib.suppress(Exception):
+            products().delete_many({"_id": {"$in": [doc["_id"] for doc in docs]}})
+        raise
+    return docs
+
+
+def update_fields(product_id: ObjectId, fields: dict) -> dict | None:
+    """$set the given (already validated) fields; the document after, or None if missing."""
+    return products().find_one_and_update(
+        {"_id": product_id}, {"$set": fields}, return_document=ReturnDocument.AFTER
+    )
+
+
+def stock_add(
+    product_id: ObjectId,
+    delta: int,
+    *,
+    now,
+    minimum_after: int = 0,
+    maximum_after: int | None = None,
+    require_available: bool = False,
+) -> dict | None:
+    """Guarded $inc: applied only if the result stays within bounds (atomic on MongoDB; on
+    FerretDB the caller holds the product's stock lock). The document after, or None."""
+    query: dict = {"_id": product_id}
+    bounds: dict = {}
+    if delta < 0 or minimum_after > 0:
+        bounds["$gte"] = minimum_after - delta
+    if maximum_after is not None and delta > 0:
+        bounds["$lte"] = maximum_after - delta
+    if bounds:
+        query["stock"] = bounds
+    if require_available:
+        query["available"] = True
+    return products().find_one_and_update(
+        query,
+        {"$inc": {"stock": delta}, "$set": {"updated_at": now}},
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+def delete_one(product_id: ObjectId) -> bool:
+    return products().delete_one({"_id": product_id}).deleted_count == 1
+
+
+def unavailable_count() -> int:
+    return products().count_documents({"available": False})
+
+
+def unavailable_ids(limit: int = 1000) -> list[ObjectId]:
+    """Up to `limit` ids of unavailable products (the `available` index; never the whole
+    collection in memory)."""
+    cursor = products().find({"available": False}, {"_id": 1}).limit(limit)
+    return [doc["_id"] for doc in cursor]
+
+
+def delete_unavailable(product_ids: list[ObjectId]) -> int:
+    """Delete those of the given products that are still unavailable."""
+    return products().delete_many({"_id": {"$in": product_ids}, "available": False}).deleted_count
+
+
+def explain_list(query: dict, *, limit: int = 50) -> dict:
+    """The server's plan for a list query (tests check the category index is used)."""
+    return products().find(query).sort(NEWEST_FIRST).limit(limit).explain()

@@ -1,5 +1,15 @@
-"""The orders collection: the only module that talks to it."""
+"""The orders collection: the only module that talks to it.
 
+Document shape (see helper-datamodel): {_id, customer, created_at, day, items: [{product_id,
+name, category, unit_price_cents, quantity, line_total_cents}], total_cents, quantity,
+created_by}. Lists are indexed sorted queries with skip/limit, never a whole collection.
+"""
+
+import contextlib
+import re
+from datetime import datetime
+
+from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.collection import Collection
 
@@ -13,6 +23,9 @@ INDEXES = [
     IndexModel([("customer", ASCENDING), ("created_at", DESCENDING)], name="customer_created_at"),
 ]
 
+NEWEST_FIRST = [("created_at", DESCENDING)]
+_HEX24 = re.compile(r"^[0-9a-fA-F]{24}$")
+
 
 def orders() -> Collection:
     return get_db()[COLLECTION]
@@ -20,3 +33,51 @@ def orders() -> Collection:
 
 def ensure_indexes() -> list[str]:
     return create_each(orders(), INDEXES)
+
+
+def parse_id(value) -> ObjectId | None:
+    if isinstance(value, ObjectId):
+        return value
+    if not isinstance(value, str) or not _HEX24.match(value):
+        return None
+    return ObjectId(value)
+
+
+def insert_many(docs: list[dict]) -> list[dict]:
+    """Insert in order; if the server fails half-way, remove what was written (no transactions)."""
+    for doc in docs:
+        doc.setdefault("_id", ObjectId())
+    try:
+        if len(docs) == 1:
+            orders().insert_one(docs[0])
+        else:
+            orders().insert_many(docs, ordered=True)
+    except Exception:
+        # Best effort; the original error is what the caller must see.
+        with contextlib.suppress(Exception):
+            orders().delete_many({"_id": {"$in": [doc["_id"] for doc in docs]}})
+        raise
+    return docs
+
+
+def find_by_id(order_id: ObjectId) -> dict | None:
+    return orders().find_one({"_id": order_id})
+
+
+def recent(limit: int) -> list[dict]:
+    return list(orders().find({}).sort(NEWEST_FIRST).limit(limit))
+
+
+def since_filter(*, since: datetime, customer: str | None = None) -> dict:
+    query: dict = {"created_at": {"$gte": since}}
+    if customer is not None:
+        query["customer"] = str(customer)
+    return query
+
+
+def count(query: dict) -> int:
+    return orders().count_documents(query)
+
+
+def find_page(query: dict, *, skip: int, limit: int) -> list[dict]:
+    return list(orders().find(query).sort(NEWEST_FIRST).skip(skip).limit(limit))

@@ -4,9 +4,17 @@ from django.urls import path
 
 from shopsite.routing import optional_slash
 
-from . import stats_api, stats_views
+from . import api, stats_api, stats_views, views
 
 urlpatterns: list = [
+    # Orders API; "recent" before <order_id> so it is not taken for an id.
+    optional_slash("orders/", api.OrderListApi.as_view(), name="orders"),
+    optional_slash("orders/recent/", api.OrderRecentApi.as_view(), name="orders-recent"),
+    optional_slash("orders/<str:order_id>/", api.OrderDetailApi.as_view(), name="order-detail"),
+    path("dashboard/orders/", views.orders_recent, name="dashboard-orders"),
+    path("dashboard/orders/new/", views.order_place, name="dashboard-order-create"),
+    path("dashboard/orders/last-30-days/", views.orders_last_days, name="dashboard-orders-last"),
+    path("dashboard/orders/<str:order_id>/", views.order_detail, name="dashboard-order-detail"),
     # Stats (orders/stats_api.py, orders/stats_views.py)
     optional_slash("stats/sold/", stats_api.SoldStatsView.as_view(), name="stats-sold"),
     # path: customer names may contain "/" (sent as %2F).

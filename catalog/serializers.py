@@ -1,0 +1,117 @@
+"""HTTP JSON edge of the catalog: input validation (everything the contract names) and output.
+
+Strict fields: a JSON value of the wrong type is a 400, never coerced (so `{"$gt": ""}` or
+`123` cannot stand in for a string, and `"5"` does not pass as an integer).
+"""
+
+import re
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from shopsite.money import MoneyField
+from shopsite.timeutil import iso
+
+from .services import MAX_STOCK
+
+MAX_BULK_PRODUCTS = 5000
+
+
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class ObjectIdField(StrictCharField):
+    default_error_messages = {"invalid": "Must be a 24-character hexadecimal id."}
+    _pattern = re.compile(r"^[0-9a-fA-F]{24}$")
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not self._pattern.match(value):
+            self.fail("invalid")
+        return value.lower()
+
+
+@extend_schema_field({"type": "string", "format": "date-time", "example": "2026-11-27T05:00:00Z"})
+class UtcDateTimeField(serializers.DateTimeField):
+    """Out: ISO 8601 UTC with a Z, millisecond precision (as stored)."""
+
+    def to_representation(self, value):
+        return iso(value)
+
+
+class ProductInputSerializer(serializers.Serializer):
+    name = StrictCharField(min_length=1, max_length=200)
+    category = StrictCharField(min_length=1, max_length=100)
+    price = MoneyField(source="price_cents")
+    stock = StrictIntegerField(min_value=0, max_value=MAX_STOCK)
+    available = StrictBooleanField(required=False, default=True)
+    description = StrictCharField(
+        required=False, default="", allow_blank=True, max_length=5000, trim_whitespace=False
+    )
+
+
+class ProductBulkInputSerializer(serializers.ListSerializer):
+    child = ProductInputSerializer()
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_empty", False)
+        kwargs.setdefault("max_length", MAX_BULK_PRODUCTS)
+        super().__init__(*args, **kwargs)
+
+
+class ProductOutputSerializer(serializers.Serializer):
+    id = serializers.CharField(source="_id")
+    name = serializers.CharField()
+    category = serializers.CharField()
+    price = MoneyField(source="price_cents")
+    stock = serializers.IntegerField()
+    available = serializers.BooleanField()
+    description = serializers.CharField()
+    created_at = UtcDateTimeField()
+    updated_at = UtcDateTimeField()
+
+
+class ProductListQuerySerializer(serializers.Serializer):
+    category = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    available = serializers.ChoiceField(choices=["true", "false"], required=False)
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    def validate(self, attrs):
+        return {
+            "category": attrs.get("category") or None,
+            "available": None if "available" not in attrs else attrs["available"] == "true",
+            "q": attrs.get("q") or None,
+        }
+
+
+class StockInputSerializer(serializers.Serializer):
+    delta = StrictIntegerField(min_value=-MAX_STOCK, max_value=MAX_STOCK)
+
+    def validate_delta(self, value):
+        if value == 0:
+            raise serializers.ValidationError("Must not be zero.")
+        return value
+
+
+class DeletedCountSerializer(serializers.Serializer):
+    deleted = serializers.IntegerField()

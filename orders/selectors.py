@@ -1,0 +1,35 @@
+"""Reads of orders (selectors): no writes, no request objects."""
+
+from datetime import timedelta
+
+from shopsite.timeutil import utcnow
+
+from . import repository
+from .exceptions import OrderNotFound
+
+
+def order_get(*, order_id) -> dict:
+    oid = repository.parse_id(order_id)
+    doc = repository.find_by_id(oid) if oid is not None else None
+    if doc is None:
+        raise OrderNotFound(order_id)
+    return doc
+
+
+def orders_recent(*, limit: int = 100) -> list[dict]:
+    return repository.recent(limit)
+
+
+def _since(days: int, customer: str | None) -> dict:
+    return repository.since_filter(since=utcnow() - timedelta(days=days), customer=customer)
+
+
+def orders_count_since(*, days: int, customer: str | None = None) -> int:
+    return repository.count(_since(days, customer))
+
+
+def orders_list_since(
+    *, days: int, customer: str | None = None, skip: int = 0, limit: int = 50
+) -> list[dict]:
+    """Orders of the last `days` days, newest first, one page."""
+    return repository.find_page(_since(days, customer), skip=skip, limit=limit)

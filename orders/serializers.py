@@ -1,0 +1,85 @@
+"""HTTP JSON edge of orders: input validation (everything the contract names) and output."""
+
+from datetime import timedelta
+
+from rest_framework import serializers
+
+from catalog.serializers import (
+    ObjectIdField,
+    StrictCharField,
+    StrictIntegerField,
+    UtcDateTimeField,
+)
+from shopsite.money import MoneyField
+from shopsite.timeutil import as_utc, utcnow
+
+MAX_ITEMS = 100
+MAX_BULK_ORDERS = 1000
+MAX_QUANTITY = 1_000_000_000
+# A client clock a little ahead of ours is not "the future".
+CLOCK_SKEW = timedelta(seconds=5)
+
+
+class StrictDateTimeField(serializers.DateTimeField):
+    """ISO 8601 string only; naive means UTC (TIME_ZONE is UTC)."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str):
+            self.fail("invalid", format="ISO 8601")
+        return as_utc(super().to_internal_value(value))
+
+
+class OrderItemInputSerializer(serializers.Serializer):
+    product_id = ObjectIdField()
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
+
+
+class OrderInputSerializer(serializers.Serializer):
+    customer = StrictCharField(min_length=1, max_length=200)
+    items = OrderItemInputSerializer(many=True, allow_empty=False, max_length=MAX_ITEMS)
+    created_at = StrictDateTimeField(
+        required=False,
+        help_text="For importing a past order: not in the future; no offset means UTC.",
+    )
+
+    def validate_created_at(self, value):
+        if value > utcnow() + CLOCK_SKEW:
+            raise serializers.ValidationError("Must not be in the future.")
+        return value
+
+
+class OrderBulkInputSerializer(serializers.ListSerializer):
+    child = OrderInputSerializer()
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_empty", False)
+        kwargs.setdefault("max_length", MAX_BULK_ORDERS)
+        super().__init__(*args, **kwargs)
+
+
+class OrderItemOutputSerializer(serializers.Serializer):
+    product_id = serializers.CharField()
+    name = serializers.CharField()
+    unit_price = MoneyField(source="unit_price_cents")
+    quantity = serializers.IntegerField()
+    line_total = MoneyField(source="line_total_cents", max_cents=None)
+
+
+class OrderOutputSerializer(serializers.Serializer):
+    id = serializers.CharField(source="_id")
+    customer = serializers.CharField()
+    items = OrderItemOutputSerializer(many=True)
+    total = MoneyField(source="total_cents", max_cents=None)
+    created_at = UtcDateTimeField()
+
+
+class RecentQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=100)
+
+
+class OrderListQuerySerializer(serializers.Serializer):
+    days = serializers.IntegerField(min_value=1, max_value=3650, default=30)
+    customer = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    def validate(self, attrs):
+        return {"days": attrs["days"], "customer": attrs.get("customer") or None}

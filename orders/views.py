@@ -1,0 +1,88 @@
+"""Staff dashboard pages for orders (the Sales page lives in stats_views.py)."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from catalog import selectors as catalog_selectors
+from catalog.exceptions import StockConflict, StockLockBusy
+from catalog.views import page_context, page_number
+from sessions_app.permissions import staff_required
+
+from . import selectors, services
+from .exceptions import OrderNotFound, OrderRejected
+from .forms import OrderFilterForm, PlaceOrderForm
+
+PAGE_SIZE = 50
+LAST_DAYS = 30
+
+
+def _row(doc: dict) -> dict:
+    return {**doc, "id": str(doc["_id"])}
+
+
+@require_http_methods(["GET"])
+@staff_required
+def orders_recent(request):
+    docs = selectors.orders_recent(limit=100)
+    return render(request, "orders/order_recent.html", {"orders": [_row(d) for d in docs]})
+
+
+@require_http_methods(["GET"])
+@staff_required
+def orders_last_days(request):
+    form = OrderFilterForm(request.GET or None)
+    customer = None
+    if form.is_bound and form.is_valid():
+        customer = form.cleaned_data["customer"] or None
+    page = page_number(request)
+    count = selectors.orders_count_since(days=LAST_DAYS, customer=customer)
+    docs = selectors.orders_list_since(
+        days=LAST_DAYS, customer=customer, skip=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    return render(
+        request,
+        "orders/order_list.html",
+        {
+            "form": form if form.is_bound else OrderFilterForm(),
+            "orders": [_row(d) for d in docs],
+            "days": LAST_DAYS,
+            "customer": customer,
+            **page_context(request, count=count, page=page, page_size=PAGE_SIZE),
+        },
+    )
+
+
+@require_http_methods(["GET"])
+@staff_required
+def order_detail(request, order_id):
+    try:
+        doc = selectors.order_get(order_id=order_id)
+    except OrderNotFound:
+        raise Http404("No such order.")
+    return render(request, "orders/order_detail.html", {"order": _row(doc)})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def order_place(request):
+    products = catalog_selectors.products_orderable(limit=500)
+    form = PlaceOrderForm(request.POST or None, products=products)
+    if request.method == "POST" and form.is_valid():
+        try:
+            doc = services.order_place(
+                customer=form.validated["customer"],
+                items=[dict(item) for item in form.validated["items"]],
+                user_id=request.user.pk,
+            )
+        except OrderRejected as exc:
+            form.add_item_errors(exc.errors)
+        except StockConflict as exc:
+            form.add_stock_error(exc.product_id, exc.available)
+        except StockLockBusy as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Order placed for {doc['customer']}.")
+            return redirect("dashboard-order-detail", order_id=str(doc["_id"]))
+    return render(request, "orders/order_form.html", {"form": form})

@@ -9,7 +9,7 @@ from .login_limits import LoginBlocked, client_address
 
 
 class RateLimitedLoginMixin:
-    """Check the limits before the password, count a wrong password, clear on success."""
+    """Take a failure slot before the password is checked; a right password gives it back."""
 
     via = "dashboard"
     retry_after: int | None = None
@@ -37,7 +37,7 @@ class RateLimitedLoginMixin:
                     username=username, address=address, via=self.via, reason="bad_credentials"
                 )
             raise
-        services.login_success_record(username=username)
+        services.login_success_record(username=username, address=address)
         return cleaned
 
 

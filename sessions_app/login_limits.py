@@ -3,6 +3,9 @@
 Once a username (or an address) has LOGIN_MAX_FAILURES_PER_USER (or ..._PER_ADDRESS) failures inside
 LOGIN_FAILURE_WINDOW_SECONDS, every further attempt is refused, even with the right password, until
 the window that started with the first failure has passed. Counters always carry a TTL.
+
+An attempt takes its slot *before* the password is checked (one atomic script) and a success gives
+it back, so many parallel guesses cannot all slip past the check while the hasher runs.
 """
 
 from __future__ import annotations
@@ -17,14 +20,42 @@ from shopsite.redis_client import get_redis
 USER_PREFIX = "login_failures:user:"
 ADDRESS_PREFIX = "login_failures:addr:"
 
+# KEYS: counters. ARGV: window seconds, then one limit per key. Returns 0 (slot taken) or the
+# milliseconds until the longest-blocked counter's window ends.
+_BEGIN = """
+local blocked = 0
+for i, key in ipairs(KEYS) do
+  local count = tonumber(redis.call('GET', key) or '0')
+  if count >= tonumber(ARGV[i + 1]) then
+    local left = redis.call('PTTL', key)
+    if left < 0 then left = tonumber(ARGV[1]) * 1000 end
+    if left > blocked then blocked = left end
+  end
+end
+if blocked > 0 then return blocked end
+for _, key in ipairs(KEYS) do
+  redis.call('INCR', key)
+  redis.call('EXPIRE', key, ARGV[1], 'NX')
+end
+return 0
+"""
+
+# KEYS: username counter, address counter. Success clears the username, returns the address slot.
+_SUCCEED = """
+redis.call('DEL', KEYS[1])
+if redis.call('EXISTS', KEYS[2]) == 1 and tonumber(redis.call('GET', KEYS[2])) > 0 then
+  redis.call('DECR', KEYS[2])
+end
+return 0
+"""
+
 
 class LoginBlocked(Exception):
     """Too many failed logins; retry_after is in seconds."""
 
-    def __init__(self, retry_after: int, scope: str):
-        super().__init__(f"too many failed logins for this {scope}")
+    def __init__(self, retry_after: int):
+        super().__init__("too many failed logins")
         self.retry_after = max(1, int(retry_after))
-        self.scope = scope
 
 
 def client_address(request) -> str:
@@ -38,52 +69,29 @@ def client_address(request) -> str:
     return (request.META.get("REMOTE_ADDR") or "unknown")[:100]
 
 
-def _user_key(username: str) -> str:
-    # Hashed: usernames are arbitrary client text and should not shape key names.
-    return USER_PREFIX + hashlib.sha256(username.encode("utf-8")).hexdigest()
-
-
-def _address_key(address: str) -> str:
-    return ADDRESS_PREFIX + address
-
-
-def _limits(username: str, address: str) -> list[tuple[str, int, str]]:
+def _keys(username: str, address: str) -> list[str]:
+    # The username is hashed: it is arbitrary client text and should not shape key names.
     return [
-        (_user_key(username), settings.LOGIN_MAX_FAILURES_PER_USER, "username"),
-        (_address_key(address), settings.LOGIN_MAX_FAILURES_PER_ADDRESS, "address"),
+        USER_PREFIX + hashlib.sha256(username.encode("utf-8")).hexdigest(),
+        ADDRESS_PREFIX + address,
     ]
 
 
-def check(username: str, address: str) -> None:
-    """Raise LoginBlocked if this username or address has used up its failures."""
-    limits = _limits(username, address)
-    pipe = get_redis().pipeline(transaction=False)
-    for key, _, _ in limits:
-        pipe.get(key)
-        pipe.pttl(key)
-    results = pipe.execute()
-    blocked: list[tuple[int, str]] = []
-    for (_, limit, scope), count, pttl in zip(limits, results[::2], results[1::2], strict=True):
-        if count is not None and int(count) >= limit:
-            window_left = (
-                pttl if pttl and pttl > 0 else settings.LOGIN_FAILURE_WINDOW_SECONDS * 1000
-            )
-            blocked.append((math.ceil(window_left / 1000), scope))
-    if blocked:
-        retry_after, scope = max(blocked)
-        raise LoginBlocked(retry_after, scope)
+def attempt_begin(username: str, address: str) -> None:
+    """Take a failure slot for this attempt, or raise LoginBlocked if none is left."""
+    client = get_redis()
+    blocked_ms = client.register_script(_BEGIN)(
+        keys=_keys(username, address),
+        args=[
+            settings.LOGIN_FAILURE_WINDOW_SECONDS,
+            settings.LOGIN_MAX_FAILURES_PER_USER,
+            settings.LOGIN_MAX_FAILURES_PER_ADDRESS,
+        ],
+    )
+    if blocked_ms:
+        raise LoginBlocked(math.ceil(int(blocked_ms) / 1000))
 
 
-def record_failure(username: str, address: str) -> None:
-    """Count one failed login against the username and the address (window starts at the first)."""
-    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    pipe = get_redis().pipeline(transaction=True)
-    for key, _, _ in _limits(username, address):
-        pipe.incr(key)
-        pipe.expire(key, window, nx=True)
-    pipe.execute()
-
-
-def reset(username: str) -> None:
-    """Forget a username's failures (after a successful login); the address count stays."""
-    get_redis().delete(_user_key(username))
+def attempt_succeeded(username: str, address: str) -> None:
+    """The password was right: clear the username's failures and give the address its slot back."""
+    get_redis().register_script(_SUCCEED)(keys=_keys(username, address))

@@ -47,9 +47,7 @@ def session_end(*, user_id, only_token_hash: str = "") -> bool:
 
 
 def login_failure_record(*, username: str, address: str, via: str, reason: str) -> None:
-    """Count a failed login (unless it was refused by the limit) and record `login_failed`."""
-    if reason == "bad_credentials":
-        login_limits.record_failure(username, address)
+    """Record `login_failed` (the attempt already took its slot in login_limits.attempt_begin)."""
     event_record(
         event_type="login_failed",
         user_id=None,
@@ -59,9 +57,10 @@ def login_failure_record(*, username: str, address: str, via: str, reason: str) 
 
 
 def login_check_allowed(*, username: str, address: str, via: str) -> None:
-    """Raise LoginBlocked when the username or the address has too many recent failures."""
+    """Take a failure slot for this attempt, or raise LoginBlocked if the username or address
+    has none left; call login_success_record if the password turns out right."""
     try:
-        login_limits.check(username, address)
+        login_limits.attempt_begin(username, address)
     except login_limits.LoginBlocked:
         login_failure_record(username=username, address=address, via=via, reason="rate_limited")
         raise
@@ -79,13 +78,13 @@ def login_with_password(*, username: str, password: str, address: str, request=N
             username=username, address=address, via="api", reason="bad_credentials"
         )
         raise InvalidCredentials
-    login_success_record(username=username)
+    login_success_record(username=username, address=address)
     return user, session_start(user_id=user.pk, via="api_login")
 
 
-def login_success_record(*, username: str) -> None:
-    """A correct password clears the username's failure count (the address count stays)."""
-    login_limits.reset(username)
+def login_success_record(*, username: str, address: str) -> None:
+    """A correct password clears the username's failures and returns the address's slot."""
+    login_limits.attempt_succeeded(username, address)
 
 
 def _check_access(actor, user_id: str) -> None:

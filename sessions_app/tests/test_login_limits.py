@@ -195,3 +195,30 @@ def test_admin_site_login_is_limited_too(admin_user, redis_client):
     )
     assert b"Too many failed sign-in attempts" in response.content
     assert "_auth_user_id" not in client.session
+
+
+def test_parallel_guesses_cannot_slip_past_the_limit(redis_client):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sessions_app import login_limits
+
+    def guess(_):
+        try:
+            login_limits.attempt_begin("victim", "10.0.0.1")
+            return "allowed"
+        except login_limits.LoginBlocked:
+            return "blocked"
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        outcomes = list(pool.map(guess, range(40)))
+    assert outcomes.count("allowed") == 3  # LOGIN_MAX_FAILURES_PER_USER
+    assert outcomes.count("blocked") == 37
+
+
+def test_success_returns_the_address_slot(staff_user, redis_client):
+    # Many successful logins from one address never use up its failure budget.
+    for _ in range(8):
+        assert login("staff", "staff-pass-123").status_code == 200
+    for name in ["a", "b", "c", "d"]:
+        assert login(name, "wrong").status_code == 401
+    assert login("staff", "staff-pass-123").status_code == 200

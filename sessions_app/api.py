@@ -50,7 +50,6 @@ class LoginApi(APIView):
                 username=serializer.validated_data["username"],
                 password=serializer.validated_data["password"],
                 address=client_address(request),
-                request=request._request,
             )
         except LoginBlocked as exc:
             response = Response(

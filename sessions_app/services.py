@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.models import update_last_login
 
 from eventlog.services import event_record
 
@@ -66,19 +67,20 @@ def login_check_allowed(*, username: str, address: str, via: str) -> None:
         raise
 
 
-def login_with_password(*, username: str, password: str, address: str, request=None):
+def login_with_password(*, username: str, password: str, address: str):
     """API login: limits, then Django credentials, then a new session. Returns (user, session).
 
     Raises LoginBlocked or InvalidCredentials.
     """
     login_check_allowed(username=username, address=address, via="api")
-    user = authenticate(request, username=username, password=password)
+    user = authenticate(None, username=username, password=password)
     if user is None:
         login_failure_record(
             username=username, address=address, via="api", reason="bad_credentials"
         )
         raise InvalidCredentials
     login_success_record(username=username, address=address)
+    update_last_login(None, user)  # what a dashboard login does through user_logged_in
     return user, session_start(user_id=user.pk, via="api_login")
 
 

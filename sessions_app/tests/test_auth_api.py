@@ -157,3 +157,10 @@ def test_manager_authenticate_rejects_other_users_token(staff_user, other_staff_
     assert manager.authenticate(mine.session_token).user_id == str(staff_user.pk)
     assert manager.authenticate("") is None
     assert manager.authenticate(mine.session_token + "x") is None
+
+
+def test_login_updates_last_login(anon_client, staff_user, redis_client):
+    assert staff_user.last_login is None
+    login(anon_client, "staff", "staff-pass-123")
+    staff_user.refresh_from_db()
+    assert staff_user.last_login is not None

@@ -156,3 +156,11 @@ def test_session_in_openapi_schema(anon_client):
     ops = schema["paths"]["/session/{user_id}/"]
     assert set(ops) >= {"get", "post", "put", "delete"}
     assert "429" in schema["paths"]["/auth/login/"]["post"]["responses"]
+
+
+@pytest.mark.parametrize(
+    "user_id", ["99999999999999999999999999", "-1", "1.5", "%00", "é", "a" * 3000, "1e3"]
+)
+def test_admin_odd_ids_404(admin_client, redis_client, user_id):
+    for method in ["get", "post", "put", "delete"]:
+        assert getattr(admin_client, method)(url(user_id)).status_code == 404

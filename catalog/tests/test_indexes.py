@@ -1,0 +1,101 @@
+"""The indexes init_mongo creates, and (on MongoDB) that the list queries use them."""
+
+import pytest
+
+from catalog import repository as products_repository
+from orders import repository as orders_repository
+from shopsite.management.commands.init_mongo import init_mongo
+from shopsite.mongo import get_client
+
+
+def _is_ferretdb() -> bool:
+    return "ferretdbVersion" in get_client().admin.command("buildInfo")
+
+
+def _indexes(collection) -> dict[str, dict]:
+    return {ix["name"]: dict(ix["key"]) for ix in collection.list_indexes()}
+
+
+def test_list_indexes_shows_every_index_the_queries_use(mongo):
+    init_mongo()  # idempotent over the existing indexes
+    products = _indexes(mongo["products"])
+    assert products["category"] == {"category": 1, "created_at": -1}
+    assert products["created_at"] == {"created_at": -1}
+    assert products["available"] == {"available": 1, "created_at": -1}
+    orders = _indexes(mongo["orders"])
+    assert orders["created_at"] == {"created_at": -1}
+    assert orders["customer_created_at"] == {"customer": 1, "created_at": -1}
+    # Every index the repositories declare exists.
+    for repository, collection in ((products_repository, "products"),
+                                   (orders_repository, "orders")):  # fmt: skip
+        declared = {model.document["name"] for model in repository.INDEXES}
+        assert declared <= set(_indexes(mongo[collection]))
+
+
+def _index_names(plan) -> set[str]:
+    """Every indexName in a MongoDB plan tree."""
+    names = set()
+    if isinstance(plan, dict):
+        if "indexName" in plan:
+            names.add(plan["indexName"])
+        for value in plan.values():
+            names |= _index_names(value)
+    elif isinstance(plan, list):
+        for value in plan:
+            names |= _index_names(value)
+    return names
+
+
+def _winning_plan_or_skip(query: dict) -> dict:
+    explain = products_repository.explain_list(query)
+    planner = explain.get("queryPlanner", {})
+    if "winningPlan" not in planner:
+        reason = "FerretDB" if _is_ferretdb() else "this server"
+        pytest.skip(
+            f"{reason} reports no winningPlan in explain (FerretDB v1.24 on SQLite creates "
+            "secondary indexes but never uses them for queries); checked on MongoDB only"
+        )
+    return planner["winningPlan"]
+
+
+def test_category_filter_uses_the_category_index(mongo, staff_user):
+    from catalog import services
+
+    services.products_create_bulk(
+        items=[
+            {"name": f"p{i}", "category": f"c{i % 20}", "price_cents": 100, "stock": 1}
+            for i in range(200)
+        ],
+        user_id=staff_user.pk,
+    )
+    plan = _winning_plan_or_skip(products_repository.list_filter(category="c3"))
+    assert "category" in _index_names(plan), plan
+    assert "COLLSCAN" not in str(plan)
+
+
+def test_unfiltered_list_walks_the_created_at_index(mongo):
+    plan = _winning_plan_or_skip({})
+    assert "created_at" in _index_names(plan), plan
+    assert "COLLSCAN" not in str(plan)
+
+
+def test_explain_on_ferretdb_reports_no_winning_plan(mongo):
+    """Documents why the plan assertions above are skipped here."""
+    if not _is_ferretdb():
+        pytest.skip("not FerretDB")
+    explain = products_repository.explain_list({"category": "x"})
+    assert "winningPlan" not in explain.get("queryPlanner", {})
+
+
+@pytest.mark.parametrize("customer, index", [(None, "created_at"), ("Ada", "customer_created_at")])
+def test_order_lists_use_their_indexes(mongo, customer, index):
+    from datetime import UTC, datetime
+
+    query = orders_repository.since_filter(
+        since=datetime(2026, 1, 1, tzinfo=UTC), customer=customer
+    )
+    explain = orders_repository.orders().find(query).sort(orders_repository.NEWEST_FIRST).explain()
+    planner = explain.get("queryPlanner", {})
+    if "winningPlan" not in planner:
+        pytest.skip("the server reports no winningPlan (FerretDB); checked on MongoDB only")
+    assert index in _index_names(planner["winningPlan"])

@@ -34,6 +34,14 @@ class ProductForm(SerializerValidatedForm):
         required=False, strip=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
     )
 
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            # The values the page was loaded with travel with the form, so a field the user
+            # did not touch is not written back over a change made meanwhile (e.g. a purchase).
+            for field in self.fields.values():
+                field.show_hidden_initial = True
+
     @classmethod
     def initial_from(cls, doc: dict) -> dict:
         from shopsite.money import cents_to_str

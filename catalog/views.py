@@ -92,7 +92,7 @@ def product_create(request):
 @staff_required
 def product_edit(request, product_id):
     doc = _product_or_404(product_id)
-    form = ProductForm(request.POST or None, initial=ProductForm.initial_from(doc))
+    form = ProductForm(request.POST or None, initial=ProductForm.initial_from(doc), editing=True)
     if request.method == "POST" and form.is_valid():
         try:
             doc = services.product_update(

@@ -1,0 +1,191 @@
+"""Stats endpoints through HTTP (gunicorn) next to the same pipelines run directly with pymongo.
+
+    .venv/bin/python -m bench.bench_stats                      # 20,000 orders
+    .venv/bin/python -m bench.bench_stats --orders 1000000 --repeat 3
+
+Orders of the agreed document shape are inserted with insert_many in batches into a database of
+this benchmark's own (kept between runs: a run with the same parameters reuses it). Prints, per
+call, the median and best time through HTTP and directly, and the difference (what the API adds).
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from bench import server as bench_server
+
+DB_NAME = "shop_bench_stats"
+CATEGORIES = [f"category-{i:02d}" for i in range(12)]
+
+
+def configure_django() -> None:
+    bench_server.BENCH_ENV["MONGODB_DB"] = DB_NAME
+    os.environ.update(bench_server.bench_env())
+    import django
+
+    django.setup()
+
+
+def load(orders: int, products: int, customers: int, days: int, batch: int, seed: int) -> float:
+    """Insert the orders unless this database already holds exactly this data set; seconds."""
+    from orders.repository import orders as orders_collection
+    from shopsite.mongo import get_db
+
+    meta = get_db()["bench_meta"]
+    params = {"orders": orders, "products": products, "customers": customers, "days": days}
+    params["seed"] = seed
+    if meta.find_one({"_id": "stats", **params}) and orders_collection().estimated_document_count():
+        print(f"reusing {orders:,} orders in {DB_NAME}")
+        return 0.0
+    orders_collection().delete_many({})
+    meta.delete_many({})
+    rng = random.Random(seed)
+    catalog = [
+        {
+            "product_id": f"{i + 1:024x}",
+            "name": f"Product {i}",
+            "category": CATEGORIES[i % len(CATEGORIES)],
+            "unit_price_cents": rng.randint(99, 19999),
+        }
+        for i in range(products)
+    ]
+    now = datetime.now(UTC)
+    began = time.perf_counter()
+    docs = []
+    for index in range(orders):
+        created = now - timedelta(seconds=rng.randint(60, days * 86400), milliseconds=index % 1000)
+        items = []
+        for product in rng.sample(catalog, rng.randint(1, 4)):
+            quantity = rng.randint(1, 5)
+            items.append(
+                {**product, "quantity": quantity,
+                 "line_total_cents": product["unit_price_cents"] * quantity}
+            )  # fmt: skip
+        docs.append(
+            {
+                "customer": f"customer-{rng.randint(1, customers):05d}",
+                "created_at": created.replace(microsecond=created.microsecond // 1000 * 1000),
+                "day": created.strftime("%Y-%m-%d"),
+                "items": items,
+                "total_cents": sum(item["line_total_cents"] for item in items),
+                "quantity": sum(item["quantity"] for item in items),
+                "created_by": "bench",
+            }
+        )
+        if len(docs) == batch:
+            orders_collection().insert_many(docs, ordered=False)
+            docs = []
+            done = index + 1
+            if done % (batch * 20) == 0:
+                rate = done / (time.perf_counter() - began)
+                print(f"  inserted {done:,} ({rate:,.0f}/s)", file=sys.stderr)
+    if docs:
+        orders_collection().insert_many(docs, ordered=False)
+    meta.insert_one({"_id": "stats", **params})
+    return time.perf_counter() - began
+
+
+def timed(call, repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - began) * 1000)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=20_000)
+    parser.add_argument("--products", type=int, default=200)
+    parser.add_argument("--customers", type=int, default=2_000)
+    parser.add_argument("--days", type=int, default=365, help="orders spread over this many days")
+    parser.add_argument("--batch", type=int, default=5_000, help="insert_many batch size")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    configure_django()
+    from orders import stats
+    from shopsite.timeutil import utcnow
+
+    seconds = load(args.orders, args.products, args.customers, args.days, args.batch, args.seed)
+    if seconds:
+        print(
+            f"inserted {args.orders:,} orders in {seconds:.1f} s ({args.orders / seconds:,.0f}/s)"
+        )
+    customer = "customer-00001"
+    print(f"server sums every $group accumulator: {stats._sums_every_accumulator()}")
+
+    with bench_server.production_server(workers=2) as srv:
+        if not srv.auth:
+            sys.exit("could not log in through /auth/login/: no HTTP figures")
+        http = httpx.Client(base_url=srv.url, headers=srv.auth, timeout=600)
+
+        def login():
+            body = {"username": bench_server.USERNAME, "password": bench_server.PASSWORD}
+            token = http.post("/auth/login/", json=body).json()["session_token"]
+            http.headers["Authorization"] = f"Bearer {token}"
+
+        def get(path):
+            def call():
+                response = http.get(path)
+                if response.status_code == 401:
+                    # Another benchmark logged the shared bench user in anew (one session a user).
+                    login()
+                    response = http.get(path)
+                response.raise_for_status()
+                return response.json()
+
+            return call
+
+        def window():
+            end = utcnow()
+            return end - timedelta(days=30), end
+
+        cases = [
+            ("GET /stats/sold/", get("/stats/sold/"), lambda: stats.sold_totals(*window())),
+            (
+                "GET /stats/sold/?by=day",
+                get("/stats/sold/?by=day"),
+                lambda: (stats.sold_totals(*window()), stats.sold_breakdown(*window(), "day")),
+            ),
+            (
+                "GET /stats/sold/?by=product",
+                get("/stats/sold/?by=product"),
+                lambda: (stats.sold_totals(*window()), stats.sold_breakdown(*window(), "product")),
+            ),
+            (
+                f"GET /stats/customer/{customer}",
+                get(f"/stats/customer/{customer}"),
+                lambda: stats.customer_totals(customer),
+            ),
+        ]
+        get("/stats/sold/")()  # warm both workers' connections and the probe
+        get("/stats/sold/")()
+        sample = get("/stats/sold/")()
+        print(
+            f"{args.orders:,} orders; last 30 days: {sample['orders']:,} orders, "
+            f"{sample['total_quantity']:,} units, revenue {sample['revenue']}"
+        )
+        header = f"{'call':34} {'HTTP p50':>10} {'HTTP min':>10} {'direct p50':>11} {'direct min':>11} {'API adds':>9}"  # noqa: E501
+        print(header)
+        print("-" * len(header))
+        for label, over_http, direct in cases:
+            http_ms = timed(over_http, args.repeat)
+            direct_ms = timed(direct, args.repeat)
+            h50, d50 = statistics.median(http_ms), statistics.median(direct_ms)
+            print(
+                f"{label:34} {h50:9.1f}ms {min(http_ms):9.1f}ms {d50:10.1f}ms "
+                f"{min(direct_ms):10.1f}ms {h50 - d50:8.1f}ms"
+            )
+
+
+if __name__ == "__main__":
+    main()

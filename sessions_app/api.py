@@ -64,7 +64,7 @@ class LoginApi(APIView):
             )
             response["WWW-Authenticate"] = 'Bearer realm="api"'
             return response
-        return Response(SessionOutputSerializer(session.as_dict()).data)
+        return _session_response(session)
 
 
 class LogoutApi(APIView):
@@ -87,7 +87,9 @@ class LogoutApi(APIView):
 def _session_response(session: Session | None, code=status.HTTP_200_OK) -> Response:
     if session is None:
         raise exceptions.NotFound("No active session for this user.")
-    return Response(SessionOutputSerializer(session.as_dict()).data, status=code)
+    response = Response(SessionOutputSerializer(session.as_dict()).data, status=code)
+    response["Cache-Control"] = "no-store"  # it carries a bearer token
+    return response
 
 
 _SESSION_ERRORS = {

@@ -29,6 +29,7 @@ def test_login_returns_session(anon_client, staff_user, redis_client, settings):
     assert len(body["session_token"]) >= 43  # 32 random bytes, URL-safe base64
     assert body["login_time"].endswith("Z") and body["last_active"] == body["login_time"]
     assert 1790 < body["expires_in"] <= 1800
+    assert response["Cache-Control"] == "no-store"
     assert redis_client.hget(f"session:{staff_user.pk}", "session_token") == body["session_token"]
     token_key = f"session_token:{token_hash(body['session_token'])}"
     assert redis_client.get(token_key) == str(staff_user.pk)

@@ -154,3 +154,17 @@ def test_end_missing_session_says_so(admin_user, redis_client):
     client = form_login("admin", "admin-pass-123")
     response = client.post("/dashboard/sessions/424242/end/", follow=True)
     assert "had no active session" in response.content.decode()
+
+
+def test_sessions_page_most_recent_activity_first(
+    admin_user, staff_user, other_staff_user, redis_client
+):
+    client = form_login("admin", "admin-pass-123")
+    SessionManager().create(staff_user.pk)
+    time.sleep(0.01)
+    SessionManager().create(other_staff_user.pk)
+    time.sleep(0.01)
+    SessionManager().touch(staff_user.pk)
+    html = client.get(PAGE).content.decode()  # the admin's own request touches theirs last
+    order = [html.index(f"#{u.pk}<") for u in (admin_user, staff_user, other_staff_user)]
+    assert order == sorted(order)

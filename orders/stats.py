@@ -16,7 +16,7 @@ from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING
 
-from orders.repository import orders
+from orders.repository import find_page, orders
 from shopsite.mongo import get_client
 
 BREAKDOWNS = ("product", "category", "day")
@@ -245,12 +245,5 @@ def _edge_order_time(match: dict, direction: int) -> datetime | None:
 
 
 def customer_recent_orders(name: str, limit: int = 10) -> list[dict]:
-    """The customer's latest orders, newest first, as stored (a find with a limit)."""
-    cursor = (
-        orders()
-        .find({"customer": name})
-        .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
-        .limit(limit)
-        .hint(CUSTOMER_INDEX)
-    )
-    return list(cursor)
+    """The customer's latest orders, newest first, as stored (an indexed find with a limit)."""
+    return find_page({"customer": name}, skip=0, limit=limit)

@@ -13,13 +13,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import quote, urlencode
 
 import pytest
-from bson import ObjectId
 
-from catalog.repository import products as products_collection
 from orders import stats
-from orders.repository import orders as orders_collection
-from shopsite.money import parse_money
-from shopsite.timeutil import day_key, iso, utcnow
+from shopsite.timeutil import iso, utcnow
 
 SEED = 20261127
 ANCHOR = datetime(2026, 6, 1, tzinfo=UTC)
@@ -70,61 +66,44 @@ def build_shop(staff_client):
     return products, orders
 
 
-# --- importing: through the API once it exists, else documents of the agreed shape -----------
+# --- importing through the API: products with stock, then bulk past orders --------------------
 
 
 def import_products(client, specs) -> dict[str, dict]:
-    """Create products; {product_id: {"name", "category", "price": Decimal}} in input order."""
-    now = utcnow()
-    docs = [
-        {
-            "_id": ObjectId(), "name": spec["name"], "name_lower": spec["name"].lower(),
-            "category": spec["category"], "price_cents": parse_money(spec["price"]),
-            "stock": spec["stock"], "available": True, "description": "",
-            "created_at": now, "updated_at": now,
-        }
-        for spec in specs
-    ]  # fmt: skip
-    products_collection().insert_many(docs)
+    """POST /products/ (bulk); {product_id: {"name", "category", "price": Decimal}} in order."""
+    response = client.post("/products/", specs, format="json")
+    assert response.status_code == 201, response.content
     return {
-        str(doc["_id"]): {
-            "name": doc["name"],
-            "category": doc["category"],
-            "price": Decimal(doc["price_cents"]) / 100,
+        created["id"]: {
+            "name": spec["name"],
+            "category": spec["category"],
+            "price": Decimal(spec["price"]),
         }
-        for doc in docs
+        for spec, created in zip(specs, response.json(), strict=True)
     }
 
 
 def import_orders(client, orders) -> None:
-    catalog = {str(doc["_id"]): doc for doc in products_collection().find()}
-    docs = []
-    for order in orders:
-        items = []
-        for product_id, quantity in order.items:
-            product = catalog[product_id]
-            items.append(
-                {
-                    "product_id": product_id, "name": product["name"],
-                    "category": product["category"], "unit_price_cents": product["price_cents"],
-                    "quantity": quantity, "line_total_cents": product["price_cents"] * quantity,
-                }
-            )  # fmt: skip
-        docs.append(
-            {
-                "customer": order.customer, "created_at": order.created_at,
-                "day": day_key(order.created_at), "items": items,
-                "total_cents": sum(item["line_total_cents"] for item in items),
-                "quantity": sum(item["quantity"] for item in items), "created_by": "test",
-            }
-        )  # fmt: skip
-    orders_collection().insert_many(docs)
+    """POST /orders/ (bulk, with past created_at): each a purchase that takes stock."""
+    body = [
+        {
+            "customer": order.customer,
+            "created_at": iso(order.created_at),
+            "items": [{"product_id": pid, "quantity": qty} for pid, qty in order.items],
+        }
+        for order in orders
+    ]
+    for chunk in range(0, len(body), 500):
+        response = client.post("/orders/", body[chunk : chunk + 500], format="json")
+        assert response.status_code == 201, response.content
+        assert [o["created_at"] for o in response.json()] == [
+            o["created_at"] for o in body[chunk : chunk + 500]
+        ]
 
 
 def rename_product(client, product_id, name) -> None:
-    products_collection().update_one(
-        {"_id": ObjectId(product_id)}, {"$set": {"name": name, "name_lower": name.lower()}}
-    )
+    response = client.patch(f"/products/{product_id}/", {"name": name}, format="json")
+    assert response.status_code == 200, response.content
 
 
 # --- the expected figures, computed independently ---------------------------------------------

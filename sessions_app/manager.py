@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import redis
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from shopsite.redis_client import get_redis
 from shopsite.timeutil import iso, utcnow
@@ -120,6 +121,8 @@ class SessionManager:
     def __init__(self, client: redis.Redis | None = None, ttl_seconds: int | None = None):
         self.client = client if client is not None else get_redis()
         self.ttl = int(ttl_seconds if ttl_seconds is not None else settings.SESSION_TTL_SECONDS)
+        if self.ttl < 1:
+            raise ImproperlyConfigured("SESSION_TTL_SECONDS must be at least 1")
         self._create = self.client.register_script(_CREATE)
         self._touch = self.client.register_script(_TOUCH)
         self._touch_by_token = self.client.register_script(_TOUCH_BY_TOKEN)

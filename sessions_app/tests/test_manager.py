@@ -188,3 +188,10 @@ def test_no_session_key_without_ttl_after_all_operations(redis_client):
     assert keys_without_ttl(redis_client) == []
     keys = list(redis_client.scan_iter(match="session*"))
     assert keys and all(redis_client.ttl(k) > 0 for k in keys)
+
+
+def test_ttl_must_be_positive(redis_client):
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured):
+        SessionManager(ttl_seconds=0)

@@ -1,0 +1,235 @@
+"""Event log: writes/s and GET /logs/ latency through HTTP (gunicorn) next to the direct driver.
+
+    .venv/bin/python -m bench.bench_eventlog --seed 20000 --writes 3000 --reads 500 --clients 8
+
+Runs against the bench keyspace (its event tables are emptied first). Rows:
+- direct: cassandra-driver prepared statements with no HTTP or Django around them: one INSERT
+  per round trip, then CassandraLogManager.insert_many (what the worker does: by-id + by-type
+  rows, concurrently), then reads of one day bucket and of a 24 h window (two buckets).
+- outbox: event_record (what every request that records an event pays: one XADD) and the
+  worker draining those events into Cassandra (events/s end to end).
+- HTTP: POST /logs/ (written straight to Cassandra) and GET /logs/?event_type=&hours=24&limit=
+  with --clients concurrent clients and the bench admin's bearer token.
+"""
+
+import argparse
+import asyncio
+import os
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from bench.server import BENCH_ENV, percentile, production_server
+
+TYPE = "bench_event"
+HEADER = f"{'operation':<46} {'ops':>7} {'ops/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
+
+
+def setup_django() -> None:
+    from django.apps import apps
+
+    if apps.ready:
+        return
+    os.environ.update(BENCH_ENV)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopsite.settings")
+    import django
+
+    django.setup()
+
+
+def row(label: str, count: int, elapsed: float, latencies_ms: list[float] | None = None) -> str:
+    p50 = p99 = ""
+    if latencies_ms:
+        p50 = f"{percentile(latencies_ms, 50):.2f}"
+        p99 = f"{percentile(latencies_ms, 99):.2f}"
+    return f"{label:<46} {count:>7} {count / elapsed:>9.0f} {p50:>8} {p99:>8}"
+
+
+def timed_loop(count: int, func) -> tuple[float, list[float]]:
+    latencies = []
+    started = time.perf_counter()
+    for i in range(count):
+        t0 = time.perf_counter()
+        func(i)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    return time.perf_counter() - started, latencies
+
+
+def seed(manager, count: int) -> None:
+    """count entries of TYPE spread over the last 24 hours (so two day buckets)."""
+    from eventlog.manager import LogEntry
+
+    now = datetime.now(UTC)
+    step = timedelta(hours=24) / max(count, 1)
+    entries = [
+        LogEntry(uuid.uuid4(), TYPE, "bench", now - step * i, f'{{"i": {i}}}') for i in range(count)
+    ]
+    for start in range(0, count, 1000):
+        manager.insert_many(entries[start : start + 1000])
+
+
+def bench_direct(writes: int, reads: int, limit: int) -> list[str]:
+    from eventlog.manager import REGISTRY, LogEntry, get_log_manager
+
+    manager = get_log_manager()
+    session, st = manager._statements()
+    lines = []
+    now = datetime.now(UTC)
+    day = now.date()
+    session.execute(st["register"], (REGISTRY, day, "bench_direct"))
+
+    def one_insert(i):
+        ts = datetime.now(UTC)
+        micros = int(ts.timestamp() * 1e6)
+        args = ("bench_direct", day, ts, uuid.uuid4(), "bench", "{}", micros)
+        session.execute(st["insert_by_type"], args)
+
+    elapsed, lat = timed_loop(writes, one_insert)
+    lines.append(row("direct INSERT by-type row, 1 per round trip", writes, elapsed, lat))
+
+    entries = [
+        LogEntry(uuid.uuid4(), "bench_batch", "bench", datetime.now(UTC), "{}")
+        for _ in range(writes)
+    ]
+    started = time.perf_counter()
+    for start in range(0, writes, 500):
+        manager.insert_many(entries[start : start + 500])
+    lines.append(
+        row("direct insert_many (500/batch, 2 rows each)", writes, time.perf_counter() - started)
+    )
+
+    since = now - timedelta(hours=24)
+    elapsed, lat = timed_loop(
+        reads, lambda i: list(session.execute(st["window"], (TYPE, day, since, limit)))
+    )
+    lines.append(row(f"direct SELECT one bucket LIMIT {limit}", reads, elapsed, lat))
+    elapsed, lat = timed_loop(reads, lambda i: manager.recent(TYPE, hours=24, limit=limit))
+    lines.append(row(f"direct manager.recent(24 h, limit {limit})", reads, elapsed, lat))
+    return lines
+
+
+def bench_outbox(events: int) -> list[str]:
+    from django.conf import settings
+
+    from eventlog.services import event_record
+    from eventlog.worker import OutboxWorker
+    from shopsite.redis_client import get_redis
+
+    get_redis().delete(settings.EVENT_OUTBOX_STREAM)
+    elapsed, lat = timed_loop(
+        events, lambda i: event_record(event_type="bench_outbox", user_id=1, metadata={"i": i})
+    )
+    lines = [row("event_record (XADD to the outbox)", events, elapsed, lat)]
+    started = time.perf_counter()
+    stats = OutboxWorker().drain(timeout=600)
+    lines.append(
+        row(
+            "worker: outbox -> Cassandra (ack after write)",
+            stats.written,
+            time.perf_counter() - started,
+        )
+    )
+    return lines
+
+
+async def http_phase(url, headers, requests, clients, make_request):
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    remaining = requests
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, limits=limits, timeout=30
+    ) as client:
+
+        async def worker():
+            nonlocal remaining
+            while remaining > 0:
+                remaining -= 1
+                t0 = time.perf_counter()
+                try:
+                    code = (await make_request(client)).status_code
+                except httpx.HTTPError:
+                    code = 0
+                latencies.append((time.perf_counter() - t0) * 1000)
+                statuses[code] = statuses.get(code, 0) + 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return latencies, statuses, elapsed
+
+
+def bench_http(writes: int, reads: int, clients: int, workers: int, limit: int) -> list[str]:
+    lines = []
+    with production_server(workers=workers) as server:
+        if not server.token:
+            raise SystemExit("could not log in to the bench server (POST /auth/login/)")
+        body = {"user_id": "bench", "event_type": "bench_http", "metadata": '{"k": "v"}'}
+        phases = [
+            (
+                "HTTP POST /logs/",
+                writes,
+                lambda client: client.post("/logs/", json=body),
+            ),
+            (
+                f"HTTP GET /logs/ 24 h, limit {limit}",
+                reads,
+                lambda client: client.get(
+                    "/logs/", params={"event_type": TYPE, "hours": 24, "limit": limit}
+                ),
+            ),
+            (
+                "HTTP GET /logs/ 24 h, limit 10",
+                reads,
+                lambda client: client.get(
+                    "/logs/", params={"event_type": TYPE, "hours": 24, "limit": 10}
+                ),
+            ),
+        ]
+        for label, count, make in phases:
+            latencies, statuses, elapsed = asyncio.run(
+                http_phase(server.url, server.auth, count, clients, make)
+            )
+            bad = {code: n for code, n in statuses.items() if code not in (200, 201)}
+            suffix = f"  non-2xx: {bad}" if bad else ""
+            lines.append(row(label, len(latencies), elapsed, latencies) + suffix)
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=5000, help="entries in the read window")
+    parser.add_argument("--writes", type=int, default=2000)
+    parser.add_argument("--reads", type=int, default=300)
+    parser.add_argument("--limit", type=int, default=100, help="GET limit")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (x 4 threads)")
+    parser.add_argument("--skip-http", action="store_true")
+    args = parser.parse_args()
+
+    setup_django()
+    from django.core.management import call_command
+
+    from eventlog.manager import get_log_manager
+
+    call_command("init_cassandra")
+    manager = get_log_manager()
+    manager.truncate()
+    seed(manager, args.seed)
+    lines = bench_direct(args.writes, args.reads, args.limit)
+    lines += bench_outbox(args.writes)
+    if not args.skip_http:
+        lines += bench_http(args.writes, args.reads, args.clients, args.workers, args.limit)
+    print(
+        f"cpus {os.cpu_count()}, gunicorn {args.workers} workers x 4 threads, "
+        f"{args.clients} HTTP clients, {args.seed} entries in the 24 h window"
+    )
+    print(HEADER)
+    for line in lines:
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

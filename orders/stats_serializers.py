@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shopsite.money import MoneyField
@@ -12,6 +14,7 @@ from .stats import BREAKDOWNS
 DEFAULT_WINDOW = timedelta(days=30)
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class TimestampField(serializers.Field):
     """ISO 8601 in ("2026-11-27", "2026-11-27T05:00:00Z"; no offset = UTC) → aware UTC datetime."""
 

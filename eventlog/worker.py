@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 GROUP = "eventlog-workers"
 DRAINING = ".draining-"
+CONSUMER_FORGET_MS = 24 * 3600 * 1000
 
 
 @dataclass
@@ -99,7 +100,17 @@ class OutboxWorker:
                 self.stats.retries += 1
                 self.stop_event.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
+        self._leave_group()
         logger.info("eventlog worker %s stopped", self.consumer)
+
+    def _leave_group(self) -> None:
+        """Remove this consumer from the group if it holds no entries (restarts add new names)."""
+        try:
+            pending = get_redis().xpending_range(self.stream, GROUP, "-", "+", 1, self.consumer)
+            if not pending:
+                get_redis().xgroup_delconsumer(self.stream, GROUP, self.consumer)
+        except Exception as exc:
+            logger.info("eventlog worker %s left its name in the group: %s", self.consumer, exc)
 
     def drain(self, timeout: float = 60.0) -> WorkerStats:
         """Process until the outbox (own and abandoned entries) and the spool are empty.
@@ -197,11 +208,22 @@ class OutboxWorker:
             claimed.extend(e for e in entries if e[1] is not None)
             if start == "0-0":
                 break
+        self._forget_idle_consumers()
         if claimed:
             logger.info(
                 "eventlog worker %s claimed %d abandoned entries", self.consumer, len(claimed)
             )
         return claimed
+
+    def _forget_idle_consumers(self) -> None:
+        """Drop names of consumers gone for a day that hold nothing (crashed workers' names)."""
+        for consumer in get_redis().xinfo_consumers(self.stream, GROUP):
+            if (
+                consumer["name"] != self.consumer
+                and consumer["pending"] == 0
+                and consumer["idle"] > CONSUMER_FORGET_MS
+            ):
+                get_redis().xgroup_delconsumer(self.stream, GROUP, consumer["name"])
 
     def _outbox_empty(self) -> bool:
         info = get_redis().xpending(self.stream, GROUP)

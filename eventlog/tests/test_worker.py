@@ -257,3 +257,33 @@ def test_event_record_never_raises(redis_down, settings, tmp_path):
     blocker.write_text("")
     settings.EVENT_SPOOL_DIR = blocker / "spool"  # cannot be created: a file is in the way
     assert event_record(event_type="order_created", user_id=1) is not None
+
+
+def test_stopped_worker_leaves_the_group_and_idle_names_are_forgotten(
+    outbox, log_manager, monkeypatch
+):
+    import threading
+
+    from eventlog import worker as worker_module
+
+    worker = OutboxWorker(block_ms=100)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    event_record(event_type="t", user_id=1)
+    deadline = time.monotonic() + 20
+    while outbox.xlen(settings.EVENT_OUTBOX_STREAM) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker.stop()
+    thread.join(timeout=10)
+    names = [c["name"] for c in outbox.xinfo_consumers(settings.EVENT_OUTBOX_STREAM, GROUP)]
+    assert worker.consumer not in names
+
+    # A crashed worker's name (nothing pending) is dropped once idle long enough.
+    crashed = OutboxWorker(consumer="crashed-long-ago")
+    crashed._ensure_group()
+    crashed._read_new(block=False)
+    monkeypatch.setattr(worker_module, "CONSUMER_FORGET_MS", 0)
+    time.sleep(0.01)
+    OutboxWorker(consumer="survivor")._claim_abandoned(0)
+    names = [c["name"] for c in outbox.xinfo_consumers(settings.EVENT_OUTBOX_STREAM, GROUP)]
+    assert "crashed-long-ago" not in names

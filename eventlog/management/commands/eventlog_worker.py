@@ -19,7 +19,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument("--once", action="store_true", help="one round, then exit")
-        mode.add_argument("--drain", action="store_true", help="until the outbox is empty")
+        mode.add_argument(
+            "--drain",
+            action="store_true",
+            help="until the outbox is empty (also takes over other consumers' pending entries)",
+        )
         parser.add_argument("--timeout", type=float, default=120.0, help="--drain: give up after")
         parser.add_argument("--consumer", default=None, help="consumer name (default host-pid)")
         parser.add_argument("--batch-size", type=int, default=None)

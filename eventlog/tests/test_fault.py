@@ -4,16 +4,20 @@
 """
 
 import json
+import logging
 import statistics
 import time
 import uuid
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
 from eventlog.services import event_record
 from eventlog.worker import OutboxWorker
 from tests import servicectl
+
+logger = logging.getLogger(__name__)
 
 pytestmark = [pytest.mark.fault, pytest.mark.django_db]
 
@@ -47,7 +51,7 @@ def _order_created(log_manager) -> list:
 
 
 def test_orders_while_cassandra_is_down_are_all_logged_once(
-    staff_client, mongo, outbox, running_worker, log_manager
+    staff_client, staff_user, mongo, outbox, running_worker, log_manager
 ):
     assert _orders_api_available(), "orders.services.order_place is needed for this test"
     product = staff_client.post(
@@ -80,9 +84,20 @@ def test_orders_while_cassandra_is_down_are_all_logged_once(
         }
         response = staff_client.get("/logs/?event_type=order_created")
         assert response.status_code == 503 and "cassandra" in response.json()["detail"]
+        browser = Client()
+        browser.force_login(staff_user)
+        page = browser.get("/dashboard/events/?event_type=order_created", HTTP_ACCEPT="text/html")
+        assert page.status_code == 503 and b"cassandra" in page.content
         time.sleep(2)  # the worker keeps retrying meanwhile, acknowledging nothing
         assert running_worker.stats.retries >= 1
         assert running_worker.stats.written == written_before
+    logger.info(
+        "order POST ms: baseline median %.1f max %.1f; Cassandra down median %.1f max %.1f",
+        statistics.median(baseline) * 1000,
+        max(baseline) * 1000,
+        statistics.median(timings) * 1000,
+        max(timings) * 1000,
+    )
     assert max(timings) < max(baseline) + MARGIN_SECONDS, (baseline, timings)
     assert statistics.median(timings) < statistics.median(baseline) + MARGIN_SECONDS
 

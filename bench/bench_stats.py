@@ -140,7 +140,8 @@ def main() -> None:
                     # Another benchmark logged the shared bench user in anew (one session a user).
                     login()
                     response = http.get(path)
-                response.raise_for_status()
+                if response.status_code != 200:
+                    sys.exit(f"{path}: {response.status_code} {response.text[:200]}")
                 return response.json()
 
             return call

@@ -45,7 +45,10 @@ class SoldQuerySerializer(serializers.Serializer):
 
     def validate(self, attrs):
         end = attrs.get("end") or utcnow()
-        start = attrs.get("start") or end - DEFAULT_WINDOW
+        try:
+            start = attrs.get("start") or end - DEFAULT_WINDOW
+        except OverflowError:
+            raise serializers.ValidationError({"end": ["Too early for the default 30-day window."]})
         if start > end:
             raise serializers.ValidationError({"start": ["Must not be after end."]})
         return {**attrs, "start": start, "end": end}

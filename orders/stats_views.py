@@ -34,6 +34,8 @@ class SalesForm(forms.Form):
                 self.add_error("start", "Must not be after the end date.")
             elif (end - start).days >= MAX_DAYS:
                 self.add_error("start", f"At most {MAX_DAYS} days.")
+            elif end == date.max:
+                self.add_error("end", "Must be before 9999-12-31.")
         return data
 
 

@@ -111,7 +111,13 @@ def test_defaults_are_the_last_30_days(mongo, browser):
 
 @pytest.mark.parametrize(
     "query",
-    [{"start": "2026-05-02", "end": "2026-05-01"}, {"start": "soon"}, {"end": "2026-02-30"}],
+    [
+        {"start": "2026-05-02", "end": "2026-05-01"},
+        {"start": "soon"},
+        {"end": "2026-02-30"},
+        {"start": "9999-12-30", "end": "9999-12-31"},
+        {"start": "2000-01-01", "end": "2026-01-01"},
+    ],
 )
 def test_bad_range_is_400_with_a_message(mongo, browser, query):
     response = browser.get("/dashboard/sales/?" + urlencode(query))

@@ -236,6 +236,8 @@ class OutboxWorker:
         good: list[LogEntry] = []
         bad: list[tuple[str, dict]] = []
         for entry_id, fields in entries:
+            if not fields:  # pending but deleted from the stream already: only the ack is left
+                continue
             try:
                 good.append(entry_from_event(json.loads(fields["event"])))
             except Exception as exc:

@@ -287,3 +287,15 @@ def test_stopped_worker_leaves_the_group_and_idle_names_are_forgotten(
     OutboxWorker(consumer="survivor")._claim_abandoned(0)
     names = [c["name"] for c in outbox.xinfo_consumers(settings.EVENT_OUTBOX_STREAM, GROUP)]
     assert "crashed-long-ago" not in names
+
+
+def test_pending_entry_deleted_from_the_stream_is_just_acknowledged(outbox, drain_outbox):
+    event_record(event_type="t", user_id=1)
+    crashed = OutboxWorker(consumer="crashed")
+    crashed._ensure_group()
+    [(entry_id, _)] = crashed._read_new(block=False)
+    outbox.xdel(settings.EVENT_OUTBOX_STREAM, entry_id)
+    assert crashed._read_own_pending()[0][0] == entry_id
+    crashed._process(crashed._read_own_pending())
+    assert outbox.xpending(settings.EVENT_OUTBOX_STREAM, GROUP)["pending"] == 0
+    assert outbox.xlen(settings.EVENT_OUTBOX_STREAM + ":dead") == 0

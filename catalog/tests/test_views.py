@@ -104,6 +104,7 @@ def test_edit_changes_only_the_fields_changed(staff_browser, staff_user):
     url = f"/dashboard/products/{doc['_id']}/edit/"
     page = staff_browser.get(url).content.decode()
     assert 'value="Mug"' in page and 'value="7.50"' in page
+    assert 'name="initial-stock" value="10"' in page
     # A purchase happens while the form is open.
     services.stock_take(quantities={doc["_id"]: 3})
     form = {

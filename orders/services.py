@@ -15,6 +15,7 @@ from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
 from catalog.exceptions import ProductNotOrderable, StockConflict
 from eventlog.services import event_record
+from shopsite.money import cents_to_str
 from shopsite.timeutil import as_utc, day_key, truncate_ms, utcnow
 
 from . import repository
@@ -73,7 +74,7 @@ def _place(orders: list[dict], *, user_id, bulk: bool) -> list[dict]:
             metadata={
                 "order_id": str(doc["_id"]),
                 "customer": doc["customer"],
-                "total": doc["total_cents"],
+                "total": cents_to_str(doc["total_cents"]),
                 "items": [[i["product_id"], i["quantity"]] for i in doc["items"]],
             },
         )

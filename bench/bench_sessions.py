@@ -119,14 +119,30 @@ def create_bench_users(count: int) -> None:
     manage("shell", "-c", script)
 
 
+def login_own_admin(url: str) -> str:
+    username = f"{BENCH_USER_PREFIX}admin"
+    script = (
+        "from django.contrib.auth.models import User\n"
+        f"u, _ = User.objects.get_or_create(username={username!r})\n"
+        "u.is_staff = u.is_superuser = True\n"
+        f"u.set_password({BENCH_USER_PASSWORD!r}); u.save()\n"
+    )
+    manage("shell", "-c", script)
+    response = httpx.post(
+        url + "/auth/login/", json={"username": username, "password": BENCH_USER_PASSWORD}
+    )
+    response.raise_for_status()
+    return response.json()["session_token"]
+
+
 def bench_user_ids() -> list[str]:
     from django.contrib.auth.models import User
 
     return [
         str(pk)
-        for pk in User.objects.filter(username__startswith=BENCH_USER_PREFIX).values_list(
-            "pk", flat=True
-        )
+        for pk in User.objects.filter(username__startswith=BENCH_USER_PREFIX)
+        .exclude(username=f"{BENCH_USER_PREFIX}admin")
+        .values_list("pk", flat=True)
     ]
 
 
@@ -161,14 +177,15 @@ async def http_phase(url, headers, method, user_ids, requests, clients):
 def bench_http(requests: int, clients: int, users: int, workers: int, logins: int) -> list[str]:
     lines = []
     with production_server(workers=workers) as server:
-        if not server.token:
-            raise SystemExit("could not log in to the bench server")
         create_bench_users(users)
         setup_django()
         user_ids = bench_user_ids()
+        # Our own admin: one session per user, so sharing bench-admin with a bench running in
+        # parallel would end each other's tokens.
+        headers = {"Authorization": f"Bearer {login_own_admin(server.url)}"}
         for label, method in [("POST", "POST"), ("GET", "GET"), ("PUT", "PUT")]:
             latencies, statuses, elapsed = asyncio.run(
-                http_phase(server.url, server.auth, method, user_ids, requests, clients)
+                http_phase(server.url, headers, method, user_ids, requests, clients)
             )
             bad = {code: n for code, n in statuses.items() if code not in (200, 201)}
             suffix = f"  non-2xx: {bad}" if bad else ""

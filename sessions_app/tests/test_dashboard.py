@@ -168,3 +168,10 @@ def test_sessions_page_most_recent_activity_first(
     html = client.get(PAGE).content.decode()  # the admin's own request touches theirs last
     order = [html.index(f"#{u.pk}<") for u in (admin_user, staff_user, other_staff_user)]
     assert order == sorted(order)
+
+
+def test_django_session_itself_lives_in_redis(staff_user, redis_client):
+    client = form_login("staff", "staff-pass-123")
+    session_key = client.cookies["sessionid"].value
+    keys = list(redis_client.scan_iter(match=f"django:*{session_key}*"))
+    assert len(keys) == 1 and redis_client.ttl(keys[0]) > 0

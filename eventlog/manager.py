@@ -15,7 +15,7 @@ import re
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from cassandra.concurrent import execute_concurrent
 from cassandra.query import PreparedStatement
@@ -358,7 +358,3 @@ def get_log_manager() -> CassandraLogManager:
             if _default is None or _default.keyspace != settings.CASSANDRA_KEYSPACE:
                 _default = CassandraLogManager()
     return _default
-
-
-def day_start(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, tzinfo=UTC)

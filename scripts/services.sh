@@ -58,7 +58,7 @@ wait_for() { # name timeout_seconds logfile command...
 # ---------------------------------------------------------------------------------------------
 # install: everything is idempotent and cached
 # ---------------------------------------------------------------------------------------------
-APT_PACKAGES=(redis-server redis-tools cron docker-compose openjdk-17-jre-headless maven golang-go)
+APT_PACKAGES=(redis-server redis-tools cron docker-compose openjdk-17-jre-headless maven golang-go chromium)
 
 apt_install() {
   local missing=()

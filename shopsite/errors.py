@@ -7,6 +7,7 @@ import redis.exceptions
 from cassandra import OperationTimedOut, ReadTimeout, Unavailable, WriteTimeout
 from cassandra.cluster import NoHostAvailable
 from django.http import Http404
+from django_redis.exceptions import ConnectionInterrupted
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -24,7 +25,10 @@ class BackendUnavailable(Exception):
 
 _BACKEND_EXCEPTIONS: tuple[tuple[type[BaseException], ...], str] = (
     ((pymongo.errors.ConnectionFailure,), "mongodb"),
-    ((redis.exceptions.ConnectionError, redis.exceptions.TimeoutError), "redis"),
+    (
+        (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, ConnectionInterrupted),
+        "redis",
+    ),
     ((NoHostAvailable, OperationTimedOut, Unavailable, ReadTimeout, WriteTimeout), "cassandra"),
 )
 

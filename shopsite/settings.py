@@ -182,7 +182,7 @@ CACHES = {
         "KEY_PREFIX": "django",
     }
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_ENGINE = "shopsite.session_store"
 
 # --- Shop rules -----------------------------------------------------------------------------------
 SESSION_TTL_SECONDS = env_int("SESSION_TTL_SECONDS", 1800)

@@ -9,6 +9,8 @@ from sessions_app.views import DashboardLoginView
 from . import views
 from .routing import optional_slash
 
+handler500 = "shopsite.middleware.server_error"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard-home", permanent=False)),
     optional_slash("healthz/", views.healthz, name="healthz"),

@@ -6,9 +6,11 @@ The web process never runs mongodump itself: backup_start / restore_start launch
 command in a child process, and the manifest (or restore.json) carries the status across processes.
 """
 
+import contextlib
 import hashlib
 import json
 import logging
+import math
 import os
 import subprocess
 import sys
@@ -17,7 +19,7 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from pymongo import IndexModel
@@ -103,11 +105,36 @@ def _tool_config(uri: str) -> str:
     return path
 
 
+def _tool_uri(uri: str) -> tuple[str, int]:
+    """The URI for mongo-tools and its server selection timeout in whole seconds. mongo-tools 100.x
+    reads the URI's serverSelectionTimeoutMS as seconds (500 ms waits 500 s), so the option is
+    moved to --serverSelectionTimeout."""
+    seconds = int(_setting("BACKUP_SERVER_SELECTION_TIMEOUT_SECONDS", 30))
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return uri, seconds
+    query = []
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key.lower() == "serverselectiontimeoutms":
+            with contextlib.suppress(ValueError):
+                seconds = max(1, math.ceil(int(value) / 1000))
+        else:
+            query.append((key, value))
+    return urlunsplit(parts._replace(query=urlencode(query, safe=":,/"))), seconds
+
+
 def _run_tool(binary: str, args: list[str], timeout: float) -> subprocess.CompletedProcess:
-    config = _tool_config(settings.MONGODB_URI)
+    uri, selection_seconds = _tool_uri(settings.MONGODB_URI)
+    config = _tool_config(uri)
     try:
         return subprocess.run(
-            [binary, f"--config={config}", *args],
+            [
+                binary,
+                f"--config={config}",
+                f"--serverSelectionTimeout={selection_seconds}",
+                *args,
+            ],
             capture_output=True,
             text=True,
             errors="replace",

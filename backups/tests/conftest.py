@@ -1,0 +1,150 @@
+"""Backups tests run the real mongodump/mongorestore against the real server, in the test run's own
+database and BACKUP_DIR (settings_test: .services/test-backups/<SHOPSITE_TEST_ID>)."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from bson import ObjectId
+from django.conf import settings
+
+from backups import repository
+
+TOOLS_DIR = Path("/var/tmp/shopsite-cache/bin")
+ROOT = Path(settings.BASE_DIR)
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidate = TOOLS_DIR / name
+    if candidate.exists():
+        return str(candidate)
+    pytest.fail(f"{name} not found on PATH nor in {TOOLS_DIR}: run scripts/services.sh up")
+
+
+@pytest.fixture(autouse=True)
+def tools(settings, monkeypatch):
+    """Full paths of the tools, for this process and for the commands run as child processes."""
+    for name in ("mongodump", "mongorestore"):
+        path = _tool(name)
+        setattr(settings, f"{name.upper()}_BIN", path)
+        monkeypatch.setenv(f"{name.upper()}_BIN", path)
+
+
+@pytest.fixture(autouse=True)
+def _only_shop_collections(request):
+    """Collections a test added (beyond products/orders) would leak into the next test's dump."""
+    yield
+    if "mongo" in request.fixturenames:
+        from shopsite.mongo import get_db
+
+        db = get_db()
+        for name in db.list_collection_names():
+            if name not in ("products", "orders"):
+                db.drop_collection(name)
+
+
+@pytest.fixture
+def backup_dir(settings):
+    """An empty BACKUP_DIR (the settings_test one, so child processes use it too)."""
+    path = Path(settings.BACKUP_DIR)
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def manage(*args: str, env: dict | None = None, timeout: float = 120):
+    """Run manage.py as cron or the web worker would: a separate process."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def seed(db, orders: int = 30, products: int = 5) -> None:
+    """Documents in the agreed shapes (helper-datamodel), with dates, ids and nested items."""
+    created = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    product_ids = []
+    for i in range(products):
+        result = db.products.insert_one(
+            {
+                "name": f"Product {i}",
+                "name_lower": f"product {i}",
+                "category": "cat-a" if i % 2 else "cat-b",
+                "price_cents": 100 + i,
+                "stock": 10 * i,
+                "available": i != 3,
+                "description": "",
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
+        product_ids.append(result.inserted_id)
+    docs = []
+    for i in range(orders):
+        pid = product_ids[i % products]
+        quantity = 1 + i % 3
+        docs.append(
+            {
+                "_id": ObjectId(),
+                "customer": f"customer-{i % 7}",
+                "created_at": created.replace(minute=i % 60),
+                "day": "2026-11-01",
+                "items": [
+                    {
+                        "product_id": str(pid),
+                        "name": f"Product {i % products}",
+                        "category": "cat-a",
+                        "unit_price_cents": 100 + i % products,
+                        "quantity": quantity,
+                        "line_total_cents": quantity * (100 + i % products),
+                    }
+                ],
+                "total_cents": quantity * (100 + i % products),
+                "quantity": quantity,
+                "created_by": "1",
+            }
+        )
+    db.orders.insert_many(docs)
+
+
+def snapshot(db) -> dict:
+    return {
+        name: sorted(db[name].find({}), key=lambda doc: str(doc["_id"]))
+        for name in sorted(db.list_collection_names())
+    }
+
+
+def index_names(db) -> dict:
+    return {name: sorted(db[name].index_information()) for name in db.list_collection_names()}
+
+
+def wait_for(predicate, timeout: float = 60, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out waiting")
+
+
+def good_backups() -> list[str]:
+    return [
+        name
+        for name in repository.manifest_names()
+        if (repository.manifest_read(name) or {}).get("status") == "ok"
+        and repository.archive_path(name).exists()
+    ]

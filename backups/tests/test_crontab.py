@@ -1,0 +1,69 @@
+"""The hourly job django-crontab installs in the real user crontab. The user's existing crontab is
+saved before and put back after each test."""
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from backups import repository
+
+from .conftest import good_backups, manage, seed
+
+pytestmark = pytest.mark.skipif(not shutil.which("crontab"), reason="needs cron's crontab")
+
+
+@pytest.fixture
+def user_crontab():
+    saved = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
+    yield
+    manage("crontab", "remove")
+    if saved.returncode == 0:
+        subprocess.run(["crontab", "-"], input=saved.stdout, text=True, check=True)
+    else:
+        subprocess.run(["crontab", "-r"], capture_output=True)
+
+
+def _our_lines() -> list[str]:
+    listing = subprocess.run(["crontab", "-l"], capture_output=True, text=True).stdout
+    return [line for line in listing.splitlines() if "django-cronjobs for shopsite" in line]
+
+
+def test_crontab_add_show_remove_runs_backup_mongo_hourly(
+    user_crontab, mongo, backup_dir, redis_client
+):
+    added = manage("crontab", "add")
+    assert added.returncode == 0, added.stderr
+
+    shown = manage("crontab", "show")
+    assert shown.returncode == 0, shown.stderr
+    match = re.search(
+        r"^(\w+) -> \('0 \* \* \* \*', 'django.core.management.call_command', "
+        r"\['backup_mongo'\]\)$",
+        shown.stdout,
+        re.M,
+    )
+    assert match, shown.stdout
+    job_hash = match.group(1)
+
+    (line,) = _our_lines()
+    assert line.startswith("0 * * * * ")  # minute 0 of every hour
+    assert f"manage.py crontab run {job_hash}" in line
+
+    # What cron would run: the job takes a backup.
+    seed(mongo, orders=3, products=1)
+    ran = manage("crontab", "run", job_hash)
+    assert ran.returncode == 0, ran.stderr
+    (name,) = good_backups()
+    assert repository.manifest_read(name)["collections"] == {"orders": 3, "products": 1}
+
+    removed = manage("crontab", "remove")
+    assert removed.returncode == 0 and _our_lines() == []
+
+
+def test_schedule_comes_from_the_setting(user_crontab):
+    added = manage("crontab", "add", env={"BACKUP_SCHEDULE": "15 */2 * * *"})
+    assert added.returncode == 0, added.stderr
+    (line,) = _our_lines()
+    assert line.startswith("15 */2 * * * ") and "crontab run" in line

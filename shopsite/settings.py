@@ -207,6 +207,11 @@ BACKUP_RETENTION = env_int("BACKUP_RETENTION", 24)
 BACKUP_SCHEDULE = env_str("BACKUP_SCHEDULE", "0 * * * *")
 MONGODUMP_BIN = env_str("MONGODUMP_BIN", "mongodump")
 MONGORESTORE_BIN = env_str("MONGORESTORE_BIN", "mongorestore")
+# A backup or restore waits this long for one already running (they share a lock), then fails.
+BACKUP_LOCK_WAIT_SECONDS = env_float("BACKUP_LOCK_WAIT_SECONDS", 1800.0)
+# mongodump/mongorestore are killed after this long; server selection gives up after the other.
+BACKUP_TIMEOUT_SECONDS = env_float("BACKUP_TIMEOUT_SECONDS", 3600.0)
+BACKUP_SERVER_SELECTION_TIMEOUT_SECONDS = env_int("BACKUP_SERVER_SELECTION_TIMEOUT_SECONDS", 30)
 CRONJOBS = [(BACKUP_SCHEDULE, "django.core.management.call_command", ["backup_mongo"])]
 CRONTAB_COMMAND_PREFIX = env_str("CRONTAB_COMMAND_PREFIX", "")
 

@@ -20,11 +20,15 @@ import time
 
 import httpx
 
-from bench.server import BENCH_ENV, percentile, production_server
+from bench.server import BENCH_ENV, manage, percentile, production_server
 
 # A database of its own: other benchmarks may be using shop_bench at the same time, and this one
 # empties its collections. (BENCH_ENV is read when the server starts and by setup_django.)
 BENCH_ENV["MONGODB_DB"] = "shop_bench_orders"
+
+# A user of its own: logging in replaces a user's session, so sharing the bench admin with a
+# benchmark running at the same time would invalidate this one's token.
+USERNAME, PASSWORD = "bench-orders", "bench-" + "orders-" + "pass-0123456789"
 
 HEADER = f"{'operation':<44} {'ops':>6} {'ops/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
 
@@ -126,6 +130,19 @@ def bench_http(args) -> tuple[list[dict], list[str]]:
     with production_server(workers=args.workers) as server:
         if not server.token:
             raise SystemExit("could not log in to the bench server (POST /auth/login/)")
+        manage(
+            "shell",
+            "-c",
+            "from django.contrib.auth.models import User;"
+            f"u, _ = User.objects.get_or_create(username={USERNAME!r});"
+            f"u.is_staff = True; u.set_password({PASSWORD!r}); u.save()",
+        )
+        login = httpx.post(
+            server.url + "/auth/login/", json={"username": USERNAME, "password": PASSWORD}
+        )
+        if login.status_code != 200:
+            raise SystemExit(f"could not log in as {USERNAME}: {login.status_code}")
+        server.auth = {"Authorization": f"Bearer {login.json()['session_token']}"}
         setup_django()
         wipe()
         with httpx.Client(base_url=server.url, headers=server.auth, timeout=120) as client:
@@ -284,16 +301,22 @@ def main() -> None:
     args = parser.parse_args()
     random.seed(7)
 
-    rows = []
+    phases = [bench_service, bench_direct]
     if not args.skip_http:
-        rows += bench_http(args)[0]
-    setup_django()
-    rows += bench_service(args)
-    rows += bench_direct(args)
-    from shopsite.mongo import get_client
+        phases.insert(0, lambda a: bench_http(a)[0])
+    rows = []
+    try:
+        for phase in phases:
+            rows += phase(args)
+    finally:
+        setup_django()
+        from shopsite.mongo import get_client
 
-    get_client().drop_database(BENCH_ENV["MONGODB_DB"])
+        get_client().drop_database(BENCH_ENV["MONGODB_DB"])
+        report(args, rows)
 
+
+def report(args, rows: list[dict]) -> None:
     by_label = {r["label"]: r for r in rows}
     print(
         f"cpus {os.cpu_count()}, gunicorn {args.workers} workers x 4 threads, "

@@ -87,7 +87,11 @@ class ProductListApi(CatalogErrorsMixin, APIView):
             OpenApiParameter("q", str, description="Case-insensitive substring of the name."),
             *PAGE_PARAMETERS,
         ],
-        responses={200: paginated_schema("ProductPage", ProductOutputSerializer()), **COMMON},
+        responses={
+            200: paginated_schema("ProductPage", ProductOutputSerializer()),
+            404: OpenApiResponse(ERROR, description="Page past the end."),
+            **COMMON,
+        },
     )
     def get(self, request):
         query = ProductListQuerySerializer(data=request.query_params)

@@ -53,7 +53,11 @@ class OrderListApi(OrderErrorsMixin, APIView):
             OpenApiParameter("customer", str, description="Exact customer name."),
             *PAGE_PARAMETERS,
         ],
-        responses={200: paginated_schema("OrderPage", OrderOutputSerializer()), **COMMON},
+        responses={
+            200: paginated_schema("OrderPage", OrderOutputSerializer()),
+            404: OpenApiResponse(ERROR, description="Page past the end."),
+            **COMMON,
+        },
     )
     def get(self, request):
         query = OrderListQuerySerializer(data=request.query_params)

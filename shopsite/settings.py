@@ -251,6 +251,10 @@ SPECTACULAR_SETTINGS = {
         "validatorUrl": None,
         "persistAuthorization": True,
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "shopsite.openapi.add_common_responses",
+    ],
 }
 
 # --- Security -------------------------------------------------------------------------------------

@@ -1,0 +1,60 @@
+"""OpenAPI post-processing: document the error answers every operation can give.
+
+Each API view documents its own success and domain errors; the ones that follow from the
+shared machinery (authentication, validation, body limit, pagination, backend outages) are added
+here once, so the schema is complete and consistent.
+"""
+
+ERROR_DETAIL = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+VALIDATION_ERROR = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {
+            "description": "Messages by field; for a list body, a list aligned with the input.",
+            "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}],
+        },
+    },
+    "required": ["detail"],
+}
+COMMON = {
+    "401": "No credentials, or an expired or unknown token.",
+    "403": "Authenticated, but the role does not allow this.",
+    "503": "A backend the operation needs is unavailable; `detail` names it.",
+}
+
+
+def _response(schema_name: str, description: str) -> dict:
+    ref = {"$ref": f"#/components/schemas/{schema_name}"}
+    return {"description": description, "content": {"application/json": {"schema": ref}}}
+
+
+def add_common_responses(result, generator, request, public):
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault("ErrorDetail", ERROR_DETAIL)
+    schemas.setdefault("ValidationError", VALIDATION_ERROR)
+    default_security = result.get("security")
+    for ops in result.get("paths", {}).values():
+        for op in ops.values():
+            responses = op.setdefault("responses", {})
+            security = op.get("security", default_security)
+            secured = bool(security) and security != [{}]
+            for code, description in COMMON.items():
+                if code == "503" or secured:
+                    responses.setdefault(code, _response("ErrorDetail", description))
+            params = op.get("parameters", [])
+            if "requestBody" in op or any(p.get("in") == "query" for p in params):
+                responses.setdefault(
+                    "400", _response("ValidationError", "Invalid input; `errors` names the fields.")
+                )
+            if "requestBody" in op:
+                responses.setdefault("413", _response("ErrorDetail", "Request body too large."))
+            if any(p.get("in") == "path" for p in params):
+                responses.setdefault("404", _response("ErrorDetail", "Unknown or malformed id."))
+            if any(p.get("name") == "page" for p in params):
+                responses.setdefault("404", _response("ErrorDetail", "Page past the end."))
+    return result

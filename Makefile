@@ -1,5 +1,5 @@
 # shopsite: `make run` serves http://localhost:7000 with all its services; `make test` runs every test.
-.PHONY: run test setup services-up services-down services-status lint format bench
+.PHONY: run test setup services-up services-down services-status lint format fuzz load
 
 run:
 	bash scripts/run.sh
@@ -24,3 +24,11 @@ lint:
 
 format:
 	.venv/bin/ruff format . && .venv/bin/ruff check --fix .
+
+# A longer schemathesis pass than the test suite's (services must be up: make services-up).
+fuzz:
+	SCHEMATHESIS_MAX_EXAMPLES=$${SCHEMATHESIS_MAX_EXAMPLES:-300} .venv/bin/python -m pytest tests/test_schemathesis.py -q
+
+# 50 clients for 60 s against gunicorn (services must be up).
+load:
+	.venv/bin/python -m bench.load --clients 50 --seconds 60

@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -88,13 +89,17 @@ def redact_uri(uri: str) -> str:
     return f"{parts.scheme}://{userinfo}{hosts}{parts.path}"
 
 
+_USERINFO = re.compile(r"(mongodb(?:\+srv)?://)[^@/\s]+@")
+
+
 def redact(text: str, uri: str | None = None) -> str:
     uri = settings.MONGODB_URI if uri is None else uri
     if uri:
         text = text.replace(uri, redact_uri(uri))
     for secret in sorted(_uri_secrets(uri or ""), key=len, reverse=True):
         text = text.replace(secret, "***")
-    return text
+    # Any other form of the URI (the tools echo the one they were given) loses its user info.
+    return _USERINFO.sub(r"\1***@", text)
 
 
 def _tool_config(uri: str) -> str:

@@ -123,6 +123,8 @@ def test_redaction_of_uris_and_text():
     assert services.redact_uri(uri) == "mongodb://***@h1:27017,h2:27018/shop"
     text = services.redact(f"failed to connect to {uri}; password p/w and p%2Fw and k3y", uri)
     assert "p/w" not in text and "p%2Fw" not in text and "k3y" not in text and "u%40x" not in text
+    echoed = services.redact("failed to connect to mongodb://someone:other@db:1/?x=1", uri)
+    assert echoed == "failed to connect to mongodb://***@db:1/?x=1"
 
 
 def _corrupt_copy_refused(mongo, name, expected: str):

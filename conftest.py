@@ -1,5 +1,7 @@
 """Fixtures shared by every app's tests: the real services, isolated per test run."""
 
+import logging
+
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
@@ -101,3 +103,51 @@ def admin_client(admin_user, redis_client):
     client = APIClient()
     client.force_authenticate(admin_user)
     return client
+
+
+# --- No secret in any log line the suite produces -------------------------------------------------
+# Passwords the fixtures use, and every session token issued during the run, are checked against
+# every log record emitted while the tests ran (at the configured levels).
+FIXTURE_PASSWORDS = ("staff-pass-123", "staff-pass-456", "admin-pass-123", "plain-pass-123")
+
+
+class _RecordingHandler(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        try:
+            line = self.format(record)
+        except Exception:  # keep the raw parts of a record that cannot format
+            line = f"{record.name} {record.msg!r} {record.args!r}"
+        self.lines.append(line)
+
+
+def find_leaks(lines: list[str], tokens: list[str]) -> list[str]:
+    text = "\n".join(lines)
+    leaked = [p for p in FIXTURE_PASSWORDS if p in text]
+    return leaked + [f"session token {t[:6]}..." for t in tokens if t in text]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secrets_in_logs():
+    from sessions_app.manager import SessionManager
+
+    handler = _RecordingHandler()
+    handler.setFormatter(logging.Formatter("%(name)s %(message)s"))
+    logging.getLogger().addHandler(handler)
+    issued: list[str] = []
+    original_create = SessionManager.create
+
+    def create_and_remember(self, *args, **kwargs):
+        session = original_create(self, *args, **kwargs)
+        issued.append(session.session_token)
+        return session
+
+    SessionManager.create = create_and_remember
+    yield
+    SessionManager.create = original_create
+    logging.getLogger().removeHandler(handler)
+    leaked = find_leaks(handler.lines, issued)
+    assert not leaked, f"secrets in log output: {leaked}"

@@ -242,3 +242,73 @@ def test_docs_work_with_the_network_cut_off(visitor):
     visitor.snap("15-docs")
     assert blocked == []
     assert visitor.external == []
+
+
+# Dashboard pages weighed cold (empty cache, fresh browser context), with a little data.
+WEIGHED_PAGES = [
+    "/accounts/login/",
+    "/dashboard/",
+    "/dashboard/products/",
+    "/dashboard/products/new/",
+    "/dashboard/orders/",
+    "/dashboard/orders/new/",
+    "/dashboard/sales/",
+    "/dashboard/events/",
+    "/dashboard/sessions/",
+    "/dashboard/backups/",
+]
+# Budget for one cold dashboard page, uncompressed as the test server sends it.
+PAGE_BUDGET_BYTES = 400_000
+
+
+def test_page_weight(browser, live_server, backends, admin_user):
+    """Bytes transferred for each page loaded cold; the heaviest must stay within budget.
+
+    Also writes test-artifacts/page-weights-cold.json with the gzip size of each page's
+    assets (what whitenoise's compressed static files send in production)."""
+    import gzip
+    import json
+
+    from tests.browser.conftest import ARTIFACTS, Visitor
+
+    tea = _product("Tea", category="Drinks", stock=50, price_cents=300)
+    for days_ago in range(5):
+        order_services.order_place(
+            customer=f"C{days_ago}",
+            items=[{"product_id": str(tea["_id"]), "quantity": 1 + days_ago}],
+            created_at=utcnow() - timedelta(days=days_ago, minutes=1),
+            user_id=None,
+        )
+    # Sign in once, then reuse the session cookie in fresh contexts (cold HTTP cache each).
+    context = browser.new_context()
+    signed_in = Visitor(context.new_page(), live_server.url)
+    signed_in.login("admin")
+    state = context.storage_state()
+    context.close()
+
+    report = {}
+    for path in WEIGHED_PAGES + ["/docs"]:
+        context = browser.new_context(storage_state=None if path == "/accounts/login/" else state)
+        visitor = Visitor(context.new_page(), live_server.url)
+        response = visitor.goto(path)
+        assert response.status == 200, path
+        responses = list(visitor._responses)
+        transferred = visitor.transferred_bytes()
+        gzipped = 0
+        for r in responses:
+            body = r.body()
+            gzipped += len(gzip.compress(body, 6)) + r.request.sizes()["responseHeadersSize"]
+        report[path] = {
+            "requests": len(responses),
+            "bytes_transferred": transferred,
+            "bytes_gzip": gzipped,
+        }
+        assert visitor.external == [], path
+        context.close()
+
+    (ARTIFACTS / "page-weights-cold.json").write_text(json.dumps(report, indent=2))
+    dashboard = {p: w for p, w in report.items() if p != "/docs"}
+    heaviest = max(dashboard, key=lambda p: dashboard[p]["bytes_transferred"])
+    print(f"\nheaviest dashboard page: {heaviest} {dashboard[heaviest]}")
+    print(f"/docs (Swagger UI): {report['/docs']}")
+    assert dashboard[heaviest]["bytes_transferred"] < PAGE_BUDGET_BYTES

@@ -111,6 +111,9 @@ class Visitor:
 @pytest.fixture
 def backends(mongo, redis_client, cassandra_keyspace, settings, monkeypatch):
     """The real stores, emptied, and the backup tools wherever the machine has them."""
+    from eventlog.manager import get_log_manager
+
+    get_log_manager().truncate()
     for name in ("mongodump", "mongorestore"):
         path = shutil.which(name) or str(TOOLS_DIR / name)
         setattr(settings, f"{name.upper()}_BIN", path)

@@ -31,7 +31,8 @@ BENCH_ENV = {
     # The benchmark logs in many times from one address.
     "LOGIN_MAX_FAILURES_PER_ADDRESS": "100000",
 }
-USERNAME, PASSWORD = "bench-admin", "bench-" + "pass-" + "0123456789"
+# One user per run: sessions are one per user, so parallel runs would end each other's tokens.
+USERNAME, PASSWORD = f"bench-admin-{os.getpid()}", "bench-" + "pass-" + "0123456789"
 
 
 def free_port() -> int:

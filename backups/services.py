@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from pymongo import IndexModel
-from pymongo.errors import PyMongoError
+from pymongo.errors import OperationFailure, PyMongoError
 
 from eventlog.services import event_record
 from shopsite.mongo import ensure_indexes, get_db
@@ -467,7 +467,7 @@ def restore_preview(*, name: str) -> dict:
     document counts; collections not in the backup are left as they are."""
     data, _ = backup_verify(name=name, full=False)
     db = get_db()
-    current = {coll: db[coll].count_documents({}) for coll in db.list_collection_names()}
+    current = {coll: _count(db[coll]) for coll in db.list_collection_names()}
     backed_up = data.get("collections") or {}
     return {
         "backup": _public(data),
@@ -625,12 +625,22 @@ def _restore(name: str, summary: ArchiveSummary) -> None:
         models = [_index_model(spec) for spec in info.indexes if spec.get("name") != "_id_"]
         if models:
             ensure_indexes(db[coll], models)
-        found = db[coll].count_documents({})
+        found = _count(db[coll])
         if found != info.documents:
             raise BackupError(
                 f"restore of {name} is incomplete: {coll} has {found} documents, "
                 f"the backup {info.documents}"
             )
+
+
+def _count(collection) -> int:
+    """Document count from collection statistics: a full count takes ~35 s for 100,000 orders on
+    FerretDB/SQLite, $collStats well under 1 s (and MongoDB keeps it in metadata)."""
+    try:
+        stats = list(collection.aggregate([{"$collStats": {"count": {}}}]))
+        return int(sum(item.get("count", 0) for item in stats))
+    except OperationFailure:
+        return collection.estimated_document_count()
 
 
 def _index_model(spec: dict) -> IndexModel:

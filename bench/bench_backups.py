@@ -128,7 +128,7 @@ def main() -> None:
     start = time.perf_counter()
     status = services.restore_run(name=name)
     restore_s = time.perf_counter() - start
-    assert db.orders.count_documents({}) == args.orders, "restore lost orders"
+    assert services._count(db.orders) == args.orders, "restore lost orders"
     assert status["collections"]["orders"] == args.orders
 
     size = manifest["size_bytes"]

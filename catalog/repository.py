@@ -75,10 +75,17 @@ def find_by_id(product_id: ObjectId) -> dict | None:
     return products().find_one({"_id": product_id})
 
 
+# Up to this many ids are fetched one by one: FerretDB pushes only an `_id` equality down to
+# SQLite, so `$in` scans the whole collection there (30 ms at 300 products vs 2 ms per id);
+# on MongoDB both are index lookups.
+FETCH_ONE_BY_ONE_MAX = 16
+
+
 def find_by_ids(product_ids: Iterable[ObjectId]) -> dict[ObjectId, dict]:
-    ids = list(set(product_ids))
-    if not ids:
-        return {}
+    ids = list(dict.fromkeys(product_ids))
+    if len(ids) <= FETCH_ONE_BY_ONE_MAX:
+        found = (products().find_one({"_id": oid}) for oid in ids)
+        return {doc["_id"]: doc for doc in found if doc is not None}
     return {doc["_id"]: doc for doc in products().find({"_id": {"$in": ids}})}
 
 

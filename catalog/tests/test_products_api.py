@@ -386,3 +386,18 @@ def test_products_are_in_the_openapi_schema(client, db):
     for path in ("/products/", "/products/{product_id}/", "/products/{product_id}/stock/",
                  "/products/unavailable/"):  # fmt: skip
         assert path in schema["paths"], path
+
+
+@pytest.mark.parametrize("count", [1, 16, 17, 40])
+def test_find_by_ids_one_by_one_or_in(mongo, staff_user, count):
+    from catalog import repository, services
+
+    docs = services.products_create_bulk(
+        items=[
+            {"name": f"p{i}", "category": "c", "price_cents": 1, "stock": 1} for i in range(count)
+        ],
+        user_id=staff_user.pk,
+    )
+    wanted = [d["_id"] for d in docs] + [ObjectId()]
+    found = repository.find_by_ids(wanted)
+    assert set(found) == {d["_id"] for d in docs}

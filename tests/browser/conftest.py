@@ -87,11 +87,11 @@ class Visitor:
             total += sizes["responseHeadersSize"] + max(sizes["responseBodySize"], 0)
         return total
 
-    def snap(self, name: str) -> Path:
+    def snap(self, name: str, mask: list | None = None) -> Path:
         """Screenshot of the whole page, and its weight recorded under the same name."""
         self.page.wait_for_load_state("networkidle")
         path = SCREENSHOTS / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        self.page.screenshot(path=str(path), full_page=True, mask=mask or [])
         weights = _page_weights()
         weights[name] = {
             "path": self.page.url.replace(self.base_url, ""),

@@ -4,7 +4,7 @@
     .venv/bin/python -m bench.bench_stats --orders 1000000 --repeat 3
 
 Orders of the agreed document shape are inserted with insert_many in batches into a database of
-this benchmark's own (kept between runs: a run with the same parameters reuses it). Prints, per
+this benchmark's own, one per size (kept: a run with the same parameters reuses it). Prints, per
 call, the median and best time through HTTP and directly, and the difference (what the API adds).
 """
 
@@ -20,12 +20,12 @@ import httpx
 
 from bench import server as bench_server
 
-DB_NAME = "shop_bench_stats"
+DB_PREFIX = "shop_bench_stats"
 CATEGORIES = [f"category-{i:02d}" for i in range(12)]
 
 
-def configure_django() -> None:
-    bench_server.BENCH_ENV["MONGODB_DB"] = DB_NAME
+def configure_django(db_name: str) -> None:
+    bench_server.BENCH_ENV["MONGODB_DB"] = db_name
     os.environ.update(bench_server.bench_env())
     import django
 
@@ -41,7 +41,7 @@ def load(orders: int, products: int, customers: int, days: int, batch: int, seed
     params = {"orders": orders, "products": products, "customers": customers, "days": days}
     params["seed"] = seed
     if meta.find_one({"_id": "stats", **params}) and orders_collection().estimated_document_count():
-        print(f"reusing {orders:,} orders in {DB_NAME}")
+        print(f"reusing {orders:,} orders in {get_db().name}")
         return 0.0
     orders_collection().delete_many({})
     meta.delete_many({})
@@ -106,7 +106,7 @@ def timed(call, repeat: int) -> tuple[list[float], int]:
             call()
         except (Outage, pymongo.errors.ConnectionFailure):
             retries += 1
-            if retries > 5:
+            if retries > 30:
                 raise
             time.sleep(10)
             continue
@@ -125,7 +125,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    configure_django()
+    # One database per size, kept: switching sizes does not reload.
+    configure_django(f"{DB_PREFIX}_{args.orders}")
     from orders import stats
     from shopsite.timeutil import utcnow
 

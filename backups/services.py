@@ -383,7 +383,7 @@ def backup_run(*, name: str | None = None, user_id=None) -> dict:
 def _dump(tmp: Path) -> tuple[ArchiveSummary, int, str]:
     proc = _run_tool(
         _binary("MONGODUMP_BIN"),
-        [f"--db={settings.MONGODB_DB}", f"--archive={tmp}", "--gzip", "--quiet"],
+        [f"--db={settings.MONGODB_DB}", f"--archive={tmp}", "--gzip"],
         timeout=_setting("BACKUP_TIMEOUT_SECONDS", 3600.0),
     )
     if proc.returncode != 0:
@@ -610,7 +610,6 @@ def _restore(name: str, summary: ArchiveSummary) -> None:
         # mongorestore always adds the index option "ns", which FerretDB rejects; indexes are
         # created below from the archive's own metadata, on MongoDB and FerretDB alike.
         "--noIndexRestore",
-        "--quiet",
     ]
     if source != target:
         args += [f"--nsFrom={source}.*", f"--nsTo={target}.*"]

@@ -92,8 +92,8 @@ def test_create_invalid_shows_the_error_next_to_the_field(
     response = staff_browser.post("/dashboard/products/new/", {**FORM, field: value})
     assert response.status_code == 200
     page = response.content.decode()
-    assert f'id="id_{field}-error"' in page
-    error_html = page.split(f'id="id_{field}-error"')[1].split("</p>")[0]
+    assert f'id="id_{field}_error"' in page
+    error_html = page.split(f'id="id_{field}_error"')[1].split("</small>")[0]
     assert message in error_html
     assert f'value="{value}"' in page or field in ("name",)  # the input is kept
     assert mongo["products"].count_documents({}) == 0
@@ -125,7 +125,7 @@ def test_edit_invalid_shows_errors_and_changes_nothing(staff_browser, staff_user
     url = f"/dashboard/products/{doc['_id']}/edit/"
     response = staff_browser.post(url, {**FORM, "price": "abc"})
     assert response.status_code == 200
-    assert 'id="id_price-error"' in response.content.decode()
+    assert 'id="id_price_error"' in response.content.decode()
     assert selectors.product_get(product_id=doc["_id"])["name"] == "Mug"
 
 

@@ -393,6 +393,7 @@ def _dump(tmp: Path) -> tuple[ArchiveSummary, int, str]:
         summary = read_archive(tmp)
     except ArchiveError as exc:
         raise BackupError(f"mongodump wrote an unreadable archive: {exc}") from exc
+    os.chmod(tmp, 0o600)  # the whole shop's data: owner only
     with open(tmp, "rb+") as handle:
         os.fsync(handle.fileno())
     return summary, tmp.stat().st_size, _sha256(tmp)

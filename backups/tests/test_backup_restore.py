@@ -54,6 +54,7 @@ def test_manifest_describes_the_archive(mongo, backup_dir, redis_client):
     assert on_disk["status"] == "ok"
     assert on_disk["collections"] == {"orders": 12, "products": 3}
     assert on_disk["size_bytes"] == archive.stat().st_size
+    assert archive.stat().st_mode & 0o077 == 0  # not readable by other users
     assert on_disk["sha256"] == services._sha256(archive)
     assert on_disk["mongodump_version"] == "100.10.0" or on_disk["mongodump_version"]
     assert on_disk["created_at"].endswith("Z") and on_disk["finished_at"].endswith("Z")

@@ -377,12 +377,6 @@ def test_login_errors_are_tied_to_their_fields(visitor, staff_user):
     assert page.evaluate(MISSING_DESCRIPTIONS) == []
 
 
-@pytest.mark.xfail(
-    reason="catalog/_field.html names its error/help elements <id>-error/<id>-help, but "
-    "Django's aria-describedby points at <id>_error/<id>_helptext (templates/includes/"
-    "field.html matches Django)",
-    strict=False,
-)
 def test_product_form_errors_are_tied_to_their_fields(visitor, staff_user):
     page = visitor.page
     visitor.login("staff")

@@ -21,25 +21,13 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from bench.server import BENCH_ENV, manage, percentile, production_server
+from bench.server import manage, percentile, production_server, setup_django
 
 TYPE = "bench_event"
 # A bench user of our own: other benchmarks log the shared bench admin in, which replaces its token.
 BENCH_USER = "bench-eventlog"
 BENCH_PASSWORD = "bench-" + "eventlog-" + "pass-0123456789"
 HEADER = f"{'operation':<46} {'ops':>7} {'ops/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
-
-
-def setup_django() -> None:
-    from django.apps import apps
-
-    if apps.ready:
-        return
-    os.environ.update(BENCH_ENV)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopsite.settings")
-    import django
-
-    django.setup()
 
 
 def row(label: str, count: int, elapsed: float, latencies_ms: list[float] | None = None) -> str:

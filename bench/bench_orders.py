@@ -21,7 +21,7 @@ import time
 
 import httpx
 
-from bench.server import BENCH_ENV, manage, percentile, production_server
+from bench.server import BENCH_ENV, manage, percentile, production_server, setup_django
 
 # A database of its own: other benchmarks may be using shop_bench at the same time, and this one
 # empties its collections. (BENCH_ENV is read when the server starts and by setup_django.)
@@ -32,18 +32,6 @@ BENCH_ENV["MONGODB_DB"] = "shop_bench_orders"
 USERNAME, PASSWORD = "bench-orders", "bench-" + "orders-" + "pass-0123456789"
 
 HEADER = f"{'operation':<44} {'ops':>6} {'ops/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
-
-
-def setup_django() -> None:
-    from django.apps import apps
-
-    if apps.ready:
-        return
-    os.environ.update(BENCH_ENV)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopsite.settings")
-    import django
-
-    django.setup()
 
 
 def row(label: str, count: int, elapsed: float, latencies_ms: list[float]) -> dict:

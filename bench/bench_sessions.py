@@ -17,22 +17,10 @@ import time
 
 import httpx
 
-from bench.server import BENCH_ENV, manage, percentile, production_server
+from bench.server import manage, percentile, production_server, setup_django
 
 BENCH_USER_PREFIX = "bench-sessions-"
 BENCH_USER_PASSWORD = "bench-" + "sessions-" + "pass-0123456789"
-
-
-def setup_django() -> None:
-    from django.apps import apps
-
-    if apps.ready:
-        return
-    os.environ.update(BENCH_ENV)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopsite.settings")
-    import django
-
-    django.setup()
 
 
 def row(label: str, count: int, elapsed: float, latencies_ms: list[float]) -> str:

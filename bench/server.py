@@ -47,6 +47,19 @@ def bench_env() -> dict[str, str]:
     return env
 
 
+def setup_django() -> None:
+    """Django in this process, with the bench settings (for the direct, no-HTTP measurements)."""
+    from django.apps import apps
+
+    if apps.ready:
+        return
+    os.environ.update(BENCH_ENV)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopsite.settings")
+    import django
+
+    django.setup()
+
+
 def manage(*args: str) -> None:
     subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=bench_env(), check=True)
 

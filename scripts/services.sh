@@ -109,7 +109,8 @@ install_mongo_tools() {
   # because the module proxy refuses the version list it asks for.
   local tool
   for tool in mongodump mongorestore; do
-    if [[ -x "$BIN/$tool" ]] && "$BIN/$tool" --version 2>/dev/null | grep -q "$MONGO_TOOLS_VERSION"; then
+    # Not "| grep -q": grep exits at the first match, the tool gets SIGPIPE, and pipefail fails.
+    if [[ -x "$BIN/$tool" && "$("$BIN/$tool" --version 2>/dev/null)" == *"$MONGO_TOOLS_VERSION"* ]]; then
       continue
     fi
     log "building $tool $MONGO_TOOLS_VERSION"

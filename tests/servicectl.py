@@ -37,11 +37,29 @@ def start(name: str) -> None:
     subprocess.run(["bash", str(SCRIPT), "start", name], check=True, timeout=300)
 
 
+def wait_usable(name: str, timeout: float = 60) -> None:
+    """Wait until this process's own client can use the service again: a client reconnects a
+    moment after the port reopens (Cassandra's driver retries the host once a second)."""
+    from shopsite.health import CHECKS
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            CHECKS[name]()
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.25)
+
+
 @contextlib.contextmanager
 def stopped(name: str):
-    """Stop a real service for the duration of the block; always start it again."""
+    """Stop a real service for the duration of the block; always start it again, and leave it
+    usable for the next test."""
     stop(name)
     try:
         yield
     finally:
         start(name)
+        wait_usable(name)

@@ -30,11 +30,13 @@ if [[ -n "${SHOPSITE_ADMIN_PASSWORD:-}" ]]; then
   $py manage.py create_admin
 fi
 
+echo "shopsite: http://localhost:$PORT/dashboard/  (API docs: http://localhost:$PORT/docs)"
 $py manage.py eventlog_worker &
 worker=$!
-trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
-
-echo "shopsite: http://localhost:$PORT/dashboard/  (API docs: http://localhost:$PORT/docs)"
 .venv/bin/gunicorn shopsite.wsgi:application --bind "0.0.0.0:$PORT" \
   --workers "$WEB_WORKERS" --worker-class gthread --threads 4 --timeout 60 \
-  --access-logfile - --log-level info
+  --access-logfile - --log-level info &
+web=$!
+# Ctrl-C or a TERM stops both; if either dies, the other is stopped too.
+trap 'kill "$worker" "$web" 2>/dev/null || true; wait' INT TERM EXIT
+wait -n "$worker" "$web"

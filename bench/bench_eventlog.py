@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from bench.server import manage, percentile, production_server, setup_django
+from bench.server import http_phase, manage, percentile, production_server, setup_django
 
 TYPE = "bench_event"
 # A bench user of our own: other benchmarks log the shared bench admin in, which replaces its token.
@@ -125,33 +125,6 @@ def bench_outbox(events: int) -> list[str]:
     return lines
 
 
-async def http_phase(url, headers, requests, clients, make_request):
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    remaining = requests
-    async with httpx.AsyncClient(
-        base_url=url, headers=headers, limits=limits, timeout=30
-    ) as client:
-
-        async def worker():
-            nonlocal remaining
-            while remaining > 0:
-                remaining -= 1
-                t0 = time.perf_counter()
-                try:
-                    code = (await make_request(client)).status_code
-                except httpx.HTTPError:
-                    code = 0
-                latencies.append((time.perf_counter() - t0) * 1000)
-                statuses[code] = statuses.get(code, 0) + 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        elapsed = time.perf_counter() - started
-    return latencies, statuses, elapsed
-
-
 def bench_http(writes: int, reads: int, clients: int, workers: int, limit: int) -> list[str]:
     lines = []
     with production_server(workers=workers) as server:
@@ -192,7 +165,7 @@ def bench_http(writes: int, reads: int, clients: int, workers: int, limit: int) 
         ]
         for label, count, make in phases:
             latencies, statuses, elapsed = asyncio.run(
-                http_phase(server.url, auth, count, clients, make)
+                http_phase(server.url, auth, count, clients, make, timeout=30)
             )
             bad = {code: n for code, n in statuses.items() if code not in (200, 201)}
             suffix = f"  non-2xx: {bad}" if bad else ""

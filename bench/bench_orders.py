@@ -21,7 +21,14 @@ import time
 
 import httpx
 
-from bench.server import BENCH_ENV, manage, percentile, production_server, setup_django
+from bench.server import (
+    BENCH_ENV,
+    http_phase,
+    manage,
+    percentile,
+    production_server,
+    setup_django,
+)
 
 # A database of its own: other benchmarks may be using shop_bench at the same time, and this one
 # empties its collections. (BENCH_ENV is read when the server starts and by setup_django.)
@@ -80,31 +87,15 @@ def order_specs(product_ids: list[str], count: int) -> list[dict]:
     return orders
 
 
-async def http_run(url, headers, requests: list[tuple[str, str, object]], clients: int):
-    """Send (method, path, json) requests with `clients` concurrent connections."""
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
+def http_run(url, headers, requests: list[tuple[str, str, object]], clients: int):
+    """Send (method, path, json) requests with `clients` concurrent connections, in order."""
     queue = list(reversed(requests))
-    async with httpx.AsyncClient(
-        base_url=url, headers=headers, limits=limits, timeout=60
-    ) as client:
 
-        async def worker():
-            while queue:
-                method, path, body = queue.pop()
-                t0 = time.perf_counter()
-                try:
-                    code = (await client.request(method, path, json=body)).status_code
-                except httpx.HTTPError:
-                    code = 0
-                latencies.append((time.perf_counter() - t0) * 1000)
-                statuses[code] = statuses.get(code, 0) + 1
+    def send(client):
+        method, path, body = queue.pop()
+        return client.request(method, path, json=body)
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        elapsed = time.perf_counter() - started
-    return latencies, statuses, elapsed
+    return http_phase(url, headers, len(requests), clients, send)
 
 
 def _with_statuses(r: dict, statuses: dict, ok: int) -> dict:

@@ -17,7 +17,7 @@ import time
 
 import httpx
 
-from bench.server import manage, percentile, production_server, setup_django
+from bench.server import http_phase, manage, percentile, production_server, setup_django
 
 BENCH_USER_PREFIX = "bench-sessions-"
 BENCH_USER_PASSWORD = "bench-" + "sessions-" + "pass-0123456789"
@@ -134,32 +134,13 @@ def bench_user_ids() -> list[str]:
     ]
 
 
-async def http_phase(url, headers, method, user_ids, requests, clients):
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    remaining = requests
-    async with httpx.AsyncClient(
-        base_url=url, headers=headers, limits=limits, timeout=30
-    ) as client:
+def session_calls(url, headers, method, user_ids, requests, clients):
+    """`requests` calls of METHOD /session/{random bench user}/."""
 
-        async def worker():
-            nonlocal remaining
-            while remaining > 0:
-                remaining -= 1
-                uid = random.choice(user_ids)
-                t0 = time.perf_counter()
-                try:
-                    code = (await client.request(method, f"/session/{uid}/")).status_code
-                except httpx.HTTPError:
-                    code = 0
-                latencies.append((time.perf_counter() - t0) * 1000)
-                statuses[code] = statuses.get(code, 0) + 1
+    def call(client):
+        return client.request(method, f"/session/{random.choice(user_ids)}/")
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        elapsed = time.perf_counter() - started
-    return latencies, statuses, elapsed
+    return http_phase(url, headers, requests, clients, call, timeout=30)
 
 
 def bench_http(requests: int, clients: int, users: int, workers: int, logins: int) -> list[str]:
@@ -173,7 +154,7 @@ def bench_http(requests: int, clients: int, users: int, workers: int, logins: in
         headers = {"Authorization": f"Bearer {login_own_admin(server.url)}"}
         for label, method in [("POST", "POST"), ("GET", "GET"), ("PUT", "PUT")]:
             latencies, statuses, elapsed = asyncio.run(
-                http_phase(server.url, headers, method, user_ids, requests, clients)
+                session_calls(server.url, headers, method, user_ids, requests, clients)
             )
             bad = {code: n for code, n in statuses.items() if code not in (200, 201)}
             suffix = f"  non-2xx: {bad}" if bad else ""

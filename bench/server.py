@@ -5,6 +5,7 @@ with production_server(workers=2) as server:
     httpx.get(server.url + "/products/", headers=server.auth)
 """
 
+import asyncio
 import contextlib
 import os
 import secrets
@@ -121,6 +122,35 @@ def production_server(workers: int = 2, threads: int = 4):
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+async def http_phase(url, headers, requests: int, clients: int, make_request, timeout=60):
+    """Send `requests` calls of make_request(client) over `clients` concurrent connections.
+    Returns (latencies in ms, {status: count} with 0 for transport errors, elapsed seconds)."""
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    remaining = requests
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, limits=limits, timeout=timeout
+    ) as client:
+
+        async def worker():
+            nonlocal remaining
+            while remaining > 0:
+                remaining -= 1
+                t0 = time.perf_counter()
+                try:
+                    code = (await make_request(client)).status_code
+                except httpx.HTTPError:
+                    code = 0
+                latencies.append((time.perf_counter() - t0) * 1000)
+                statuses[code] = statuses.get(code, 0) + 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return latencies, statuses, elapsed
 
 
 def percentile(values: list[float], pct: float) -> float:

@@ -99,6 +99,13 @@ def staff_client(staff_user, redis_client):
 
 
 @pytest.fixture
+def staff_browser(client, staff_user, redis_client):
+    """Django's test client signed in to the dashboard as staff (cookie session)."""
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
 def admin_client(admin_user, redis_client):
     client = APIClient()
     client.force_authenticate(admin_user)

@@ -10,12 +10,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff_browser(client, staff_user, redis_client):
-    client.force_login(staff_user)
-    return client
-
-
-@pytest.fixture
 def admin_browser(client, admin_user, redis_client):
     client.force_login(admin_user)
     return client

@@ -12,12 +12,6 @@ from orders import services
 pytestmark = pytest.mark.usefixtures("mongo", "redis_client")
 
 
-@pytest.fixture
-def staff_browser(client, staff_user, redis_client):
-    client.force_login(staff_user)
-    return client
-
-
 def make(user, **fields):
     data = {"name": "Mug", "category": "kitchen", "price_cents": 750, "stock": 10}
     data.update(fields)

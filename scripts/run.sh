@@ -9,15 +9,8 @@ bash scripts/bootstrap.sh
 bash scripts/services.sh up
 export PATH="${SHOPSITE_CACHE:-/var/tmp/shopsite-cache}/bin:$PATH"
 
-# A local secret key, generated once and kept out of git.
-if [[ -z "${SECRET_KEY:-}" ]]; then
-  mkdir -p .services
-  [[ -s .services/secret_key ]] || .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))' >.services/secret_key
-  SECRET_KEY="$(cat .services/secret_key)"
-  export SECRET_KEY
-fi
-# Plain http on localhost: cookies cannot be Secure-only here (set SECURE_COOKIES=true behind TLS).
-export SECURE_COOKIES="${SECURE_COOKIES:-false}"
+# Local settings (SECRET_KEY, ...) in the git-ignored .env, which every manage.py command reads.
+bash scripts/local-env.sh
 PORT="${PORT:-7000}"
 WEB_WORKERS="${WEB_WORKERS:-3}"
 
@@ -26,9 +19,8 @@ $py manage.py migrate --noinput -v 0
 $py manage.py init_mongo
 $py manage.py init_cassandra
 $py manage.py collectstatic --noinput -v 0
-if [[ -n "${SHOPSITE_ADMIN_PASSWORD:-}" ]]; then
-  $py manage.py create_admin
-fi
+# The first admin: from SHOPSITE_ADMIN_PASSWORD if set, else asked for (terminal) or explained.
+if [[ -t 0 && -t 1 ]]; then $py manage.py first_admin --ask; else $py manage.py first_admin; fi
 
 echo "shopsite: http://localhost:$PORT/dashboard/  (API docs: http://localhost:$PORT/docs)"
 $py manage.py eventlog_worker &

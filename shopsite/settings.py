@@ -1,12 +1,23 @@
-"""Settings for shopsite: everything comes from environment variables with safe local defaults."""
+"""Settings for shopsite: everything comes from environment variables with safe local defaults.
+
+Local values (the SECRET_KEY `make run` generates, ...) live in a git-ignored `.env` at the repo
+root, read here with django-environ; a variable set in the environment wins over the file.
+"""
 
 import os
 from pathlib import Path
 
 import dj_database_url
+import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# SHOPSITE_ENV_FILE names another file; empty reads none (the test settings do that).
+ENV_FILE = os.environ.get("SHOPSITE_ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).is_file():
+    # overwrite=False: only names the environment does not already have are taken from the file.
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
 
 def env_str(name: str, default: str) -> str:

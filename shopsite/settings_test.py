@@ -6,6 +6,8 @@ touching each other's data.
 
 import os
 
+# A developer's .env (make run's local values) must not change what the tests see.
+os.environ.setdefault("SHOPSITE_ENV_FILE", "")
 os.environ.setdefault("SHOPSITE_ALLOW_INSECURE_KEY", "1")
 os.environ.setdefault("STATIC_MANIFEST", "false")
 

@@ -12,21 +12,38 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def compose() -> dict:
+def no_env_file(tmp_path_factory) -> list[str]:
+    """A developer's .env (written by make run) must not fill in what these tests leave out."""
+    empty = tmp_path_factory.mktemp("compose") / "empty.env"
+    empty.write_text("")
+    return ["--env-file", str(empty)]
+
+
+@pytest.fixture(scope="module")
+def compose(no_env_file) -> dict:
     binary = shutil.which("docker-compose")
     assert binary, "docker-compose missing: scripts/services.sh install provides it"
     env = {**os.environ, "SECRET_KEY": "x" * 60}
-    subprocess.run([binary, "config", "-q"], cwd=ROOT, env=env, check=True)
+    subprocess.run([binary, *no_env_file, "config", "-q"], cwd=ROOT, env=env, check=True)
     out = subprocess.run(
-        [binary, "config"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        [binary, *no_env_file, "config"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return yaml.safe_load(out.stdout)
 
 
-def test_compose_refuses_to_start_without_a_secret_key():
+def test_compose_refuses_to_start_without_a_secret_key(no_env_file):
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
     result = subprocess.run(
-        ["docker-compose", "config", "-q"], cwd=ROOT, env=env, capture_output=True, text=True
+        ["docker-compose", *no_env_file, "config", "-q"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr

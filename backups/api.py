@@ -8,7 +8,8 @@ from rest_framework.views import APIView
 
 from sessions_app.permissions import IsAdmin
 
-from . import repository, services
+from . import selectors, services
+from .exceptions import BackupError, BackupInvalid, BackupNotFound, RestoreBusy
 from .serializers import (
     BackupSerializer,
     BackupStartedSerializer,
@@ -27,8 +28,8 @@ _NOT_FOUND = {404: OpenApiResponse(DetailSerializer, description="No backup by t
 
 def _get_or_404(name: str) -> dict:
     try:
-        return services.backup_get(name=name)
-    except services.BackupNotFound:
+        return selectors.backup_get(name=name)
+    except BackupNotFound:
         raise exceptions.NotFound(f"No backup named {name!r}.")
 
 
@@ -49,7 +50,7 @@ class BackupListApi(APIView):
         responses={200: BackupSerializer(many=True), **_ERRORS},
     )
     def get(self, request):
-        return Response(services.backup_list())
+        return Response(selectors.backup_list())
 
     @extend_schema(
         summary="Start a backup now (mongodump in the background)",
@@ -64,7 +65,7 @@ class BackupListApi(APIView):
     def post(self, request):
         try:
             started = services.backup_start(user_id=request.user.pk)
-        except services.BackupError as exc:
+        except BackupError as exc:
             raise exceptions.APIException(str(exc))
         return Response(started, status=status.HTTP_202_ACCEPTED)
 
@@ -94,18 +95,14 @@ class BackupDownloadApi(APIView):
         },
     )
     def get(self, request, name: str):
-        backup = _get_or_404(name)
-        if backup["status"] != services.OK:
-            raise Conflict(f"Backup {name} has no archive (status {backup['status']}).")
         try:
-            handle = open(repository.archive_path(name), "rb")  # noqa: SIM115 (FileResponse closes it)
-        except FileNotFoundError:
+            handle, filename = selectors.backup_archive_open(name=name)
+        except BackupNotFound:
             raise exceptions.NotFound(f"No backup named {name!r}.")
+        except BackupInvalid as exc:
+            raise Conflict(str(exc))
         return FileResponse(
-            handle,
-            as_attachment=True,
-            filename=f"{name}{repository.ARCHIVE_SUFFIX}",
-            content_type="application/gzip",
+            handle, as_attachment=True, filename=filename, content_type="application/gzip"
         )
 
 
@@ -136,11 +133,11 @@ class BackupRestoreApi(APIView):
     def post(self, request, name: str):
         try:
             started = services.restore_start(name=name, user_id=request.user.pk)
-        except services.BackupNotFound:
+        except BackupNotFound:
             raise exceptions.NotFound(f"No backup named {name!r}.")
-        except (services.BackupInvalid, services.RestoreBusy) as exc:
+        except (BackupInvalid, RestoreBusy) as exc:
             raise Conflict(str(exc))
-        except services.BackupError as exc:
+        except BackupError as exc:
             raise exceptions.APIException(str(exc))
         return Response(started, status=status.HTTP_202_ACCEPTED)
 
@@ -154,7 +151,7 @@ class BackupRestoreApi(APIView):
     )
     def get(self, request, name: str):
         _get_or_404(name)
-        latest = services.restore_status()
+        latest = selectors.restore_status()
         if not latest or latest.get("name") != name:
             raise exceptions.NotFound(f"No restore of {name} is recorded.")
         return Response(restore_status_out(latest))

@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 
@@ -54,6 +55,10 @@ def name_for(moment: datetime) -> str:
 def archive_path(name: str) -> Path:
     _check(name)
     return backup_dir() / f"{name}{ARCHIVE_SUFFIX}"
+
+
+def archive_open(name: str) -> BinaryIO:
+    return open(archive_path(name), "rb")  # noqa: SIM115 (the caller closes it)
 
 
 def temp_archive_path(name: str) -> Path:

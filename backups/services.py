@@ -28,33 +28,16 @@ from pymongo.errors import OperationFailure, PyMongoError
 
 from eventlog.services import event_record
 from shopsite.mongo import ensure_indexes, get_db
-from shopsite.timeutil import iso, parse_iso, utcnow
+from shopsite.timeutil import iso, utcnow
 
 from . import repository
 from .archive import ArchiveError, ArchiveSummary, read_archive
+from .exceptions import BackupError, BackupInvalid, BackupNotFound, RestoreBusy
+from .selectors import FAILED, OK, RUNNING, effective, public, restore_status
 
 logger = logging.getLogger(__name__)
 
-RUNNING, OK, FAILED = "running", "ok", "failed"
-# A reserved backup whose child process never took it over is reported failed after this.
-START_GRACE_SECONDS = 120
 ERROR_TAIL_CHARS = 2000
-
-
-class BackupError(Exception):
-    """A backup or restore failed; the message is safe to show (credentials redacted)."""
-
-
-class BackupNotFound(BackupError):
-    pass
-
-
-class BackupInvalid(BackupError):
-    """The backup cannot be restored: incomplete, failed, or its archive was altered."""
-
-
-class RestoreBusy(BackupError):
-    pass
 
 
 def _setting(name: str, default):
@@ -169,81 +152,7 @@ def _binary(name: str) -> str:
     return str(_setting(name, name.removesuffix("_BIN").lower()))
 
 
-# --- Status as readers see it -------------------------------------------------------------------
-
-
-def _effective(manifest: dict) -> dict:
-    """The manifest with a status that accounts for a process that died or never started, and for
-    an archive that vanished."""
-    data = dict(manifest)
-    status = data.get("status")
-    if status == RUNNING:
-        pid, host = data.get("pid"), data.get("host")
-        if pid and not repository.process_alive(pid, host):
-            data.update(status=FAILED, error="the backup process ended before finishing")
-        elif not pid:
-            started = _parse(data.get("created_at"))
-            if started and utcnow() - started > timedelta(seconds=START_GRACE_SECONDS):
-                data.update(status=FAILED, error="the backup process did not start")
-    elif status == OK and not repository.archive_path(data["name"]).exists():
-        data.update(status=FAILED, error="the archive file is missing")
-    elif status not in (RUNNING, OK, FAILED):
-        data.update(status=FAILED, error=data.get("error") or "unknown status")
-    return data
-
-
-def _parse(value):
-    try:
-        return parse_iso(value) if value else None
-    except ValueError:
-        return None
-
-
-def _public(data: dict) -> dict:
-    collections = data.get("collections") or {}
-    return {
-        "name": data["name"],
-        "created_at": data.get("created_at"),
-        "finished_at": data.get("finished_at"),
-        "status": data["status"],
-        "size_bytes": data.get("size_bytes"),
-        "documents": sum(collections.values()) if data["status"] == OK else None,
-        "collections": collections if data["status"] == OK else {},
-        "sha256": data.get("sha256"),
-        "database": data.get("database"),
-        "mongodump_version": data.get("mongodump_version"),
-        "duration_seconds": data.get("duration_seconds"),
-        "error": data.get("error"),
-        "started_by": data.get("started_by"),
-    }
-
-
-def backup_list() -> list[dict]:
-    """Every backup (ok, running and failed), newest first."""
-    result = []
-    for name in repository.manifest_names():
-        manifest = repository.manifest_read(name)
-        if manifest is not None:
-            result.append(_public(_effective(manifest)))
-    return result
-
-
-def backup_get(*, name: str) -> dict:
-    manifest = repository.manifest_read(name)
-    if manifest is None:
-        raise BackupNotFound(f"no backup named {name!r}")
-    return _public(_effective(manifest))
-
-
-def backup_running() -> bool:
-    return any(item["status"] == RUNNING for item in backup_list())
-
-
 # --- Taking a backup ----------------------------------------------------------------------------
-
-
-def _new_name() -> str:
-    return repository.name_for(utcnow())
 
 
 def _reserve(*, user_id, pid: int | None) -> str:
@@ -408,7 +317,7 @@ def _apply_retention() -> list[str]:
         manifest = repository.manifest_read(name)
         if manifest is None:
             continue
-        status = _effective(manifest)["status"]
+        status = effective(manifest)["status"]
         if status == OK:
             good.append(name)
         elif status == FAILED:
@@ -435,7 +344,7 @@ def backup_verify(*, name: str, full: bool = True) -> tuple[dict, ArchiveSummary
     manifest = repository.manifest_read(name)
     if manifest is None:
         raise BackupNotFound(f"no backup named {name!r}")
-    data = _effective(manifest)
+    data = effective(manifest)
     if data["status"] != OK:
         detail = f": {data['error']}" if data.get("error") else ""
         raise BackupInvalid(f"backup {name} is not complete (status {data['status']}{detail})")
@@ -471,7 +380,7 @@ def restore_preview(*, name: str) -> dict:
     current = {coll: _count(db[coll]) for coll in db.list_collection_names()}
     backed_up = data.get("collections") or {}
     return {
-        "backup": _public(data),
+        "backup": public(data),
         "replaced": [
             {"collection": coll, "current": current.get(coll, 0), "backup": count}
             for coll, count in sorted(backed_up.items())
@@ -479,23 +388,6 @@ def restore_preview(*, name: str) -> dict:
         "untouched": sorted(coll for coll in current if coll not in backed_up),
         "database": settings.MONGODB_DB,
     }
-
-
-def restore_status() -> dict | None:
-    data = repository.restore_status_read()
-    if not data:
-        return None
-    if data.get("status") == RUNNING and not repository.process_alive(
-        data.get("pid"), data.get("host")
-    ):
-        started = _parse(data.get("started_at"))
-        if (
-            data.get("pid")
-            or not started
-            or utcnow() - started > timedelta(seconds=START_GRACE_SECONDS)
-        ):
-            data.update(status=FAILED, error="the restore process ended before finishing")
-    return data
 
 
 def restore_start(*, name: str, user_id) -> dict:

@@ -7,14 +7,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sessions_app.permissions import admin_required
 
-from . import repository, services
+from . import selectors, services
+from .exceptions import BackupError, BackupInvalid, BackupNotFound, RestoreBusy
 
 
 def _table_context() -> dict:
-    backups = services.backup_list()
-    restore = services.restore_status()
-    polling = any(b["status"] == services.RUNNING for b in backups) or bool(
-        restore and restore.get("status") == services.RUNNING
+    backups = selectors.backup_list()
+    restore = selectors.restore_status()
+    polling = any(b["status"] == selectors.RUNNING for b in backups) or bool(
+        restore and restore.get("status") == selectors.RUNNING
     )
     return {"backups": backups, "restore": restore, "polling": polling}
 
@@ -37,7 +38,7 @@ def backups_table(request):
 def backup_now(request):
     try:
         started = services.backup_start(user_id=request.user.pk)
-    except services.BackupError as exc:
+    except BackupError as exc:
         messages.error(request, str(exc))
     else:
         messages.info(request, f"Backup {started['name']} started.")
@@ -48,20 +49,11 @@ def backup_now(request):
 @admin_required
 def backup_download(request, name: str):
     try:
-        backup = services.backup_get(name=name)
-    except services.BackupNotFound:
-        raise Http404("No such backup.")
-    if backup["status"] != services.OK:
-        raise Http404("This backup has no archive.")
-    try:
-        handle = open(repository.archive_path(name), "rb")  # noqa: SIM115 (FileResponse closes it)
-    except FileNotFoundError:
-        raise Http404("No such backup.")
+        handle, filename = selectors.backup_archive_open(name=name)
+    except (BackupNotFound, BackupInvalid):
+        raise Http404("No such backup, or it has no archive.")
     return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"{name}{repository.ARCHIVE_SUFFIX}",
-        content_type="application/gzip",
+        handle, as_attachment=True, filename=filename, content_type="application/gzip"
     )
 
 
@@ -75,9 +67,9 @@ def restore_confirm(request, name: str):
             messages.info(request, f"Restore of {name} started.")
             return redirect("dashboard-backups")
         preview = services.restore_preview(name=name)
-    except services.BackupNotFound:
+    except BackupNotFound:
         raise Http404("No such backup.")
-    except (services.BackupInvalid, services.RestoreBusy) as exc:
+    except (BackupInvalid, RestoreBusy) as exc:
         return render(
             request, "backups/restore_refused.html", {"name": name, "error": str(exc)}, status=409
         )

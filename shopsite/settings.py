@@ -223,8 +223,10 @@ BACKUP_LOCK_WAIT_SECONDS = env_float("BACKUP_LOCK_WAIT_SECONDS", 1800.0)
 # mongodump/mongorestore are killed after this long; server selection gives up after the other.
 BACKUP_TIMEOUT_SECONDS = env_float("BACKUP_TIMEOUT_SECONDS", 3600.0)
 BACKUP_SERVER_SELECTION_TIMEOUT_SECONDS = env_int("BACKUP_SERVER_SELECTION_TIMEOUT_SECONDS", 30)
-CRONJOBS = [(BACKUP_SCHEDULE, "django.core.management.call_command", ["backup_mongo"])]
+# backup_job runs backup_mongo and exits non-zero when it fails (django-crontab alone exits 0).
+CRONJOBS = [(BACKUP_SCHEDULE, "backups.cron.backup_job")]
 CRONTAB_COMMAND_PREFIX = env_str("CRONTAB_COMMAND_PREFIX", "")
+CRONTAB_COMMAND_SUFFIX = env_str("CRONTAB_COMMAND_SUFFIX", "")
 
 # Request bodies above this size get 413 (bulk creates of a few thousand items fit).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)

@@ -3,7 +3,7 @@
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
-from backups import repository, services
+from backups import repository, selectors, services
 
 from .conftest import seed, snapshot, wait_for
 
@@ -135,7 +135,7 @@ def test_restore_of_altered_backup_is_409_and_touches_nothing(admin_client, mong
     assert response.status_code == 409
     assert "altered or truncated" in response.json()["detail"]
     assert mongo.orders.count_documents({}) == 0
-    assert services.restore_status() is None
+    assert selectors.restore_status() is None
 
 
 def test_restore_while_one_runs_is_409(admin_client, mongo, backup_dir):

@@ -7,7 +7,7 @@ import os
 import pytest
 from django.core.management import CommandError, call_command
 
-from backups import repository, services
+from backups import repository, selectors, services
 from backups.archive import read_archive
 
 from .conftest import good_backups, index_names, manage, seed, snapshot
@@ -41,7 +41,7 @@ def test_round_trip_restores_every_document(mongo, backup_dir, redis_client):
     assert result.returncode == 0, result.stderr
     assert snapshot(mongo) == before
     assert index_names(mongo) == indexes_before
-    status = services.restore_status()
+    status = selectors.restore_status()
     assert status["status"] == "ok" and status["name"] == name
 
 
@@ -102,7 +102,7 @@ def test_failed_run_exits_non_zero_keeps_backups_and_hides_credentials(
     assert "s3cret-Pa55" not in result.stderr + result.stdout
 
     assert good_backups() == sorted(kept, reverse=True)
-    failed = [b for b in services.backup_list() if b["status"] == "failed"]
+    failed = [b for b in selectors.backup_list() if b["status"] == "failed"]
     assert len(failed) == 1 and "mongodump exited with status" in failed[0]["error"]
     for path in backup_dir.iterdir():
         if path.is_file():
@@ -190,7 +190,7 @@ def test_missing_archive_is_refused(mongo, backup_dir, redis_client):
     seed(mongo, orders=2, products=1)
     name = backup()
     repository.archive_path(name).unlink()
-    assert services.backup_get(name=name)["status"] == "failed"
+    assert selectors.backup_get(name=name)["status"] == "failed"
     with pytest.raises(CommandError, match="archive file is missing"):
         call_command("restore_mongo", name)
 

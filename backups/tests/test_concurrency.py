@@ -8,7 +8,7 @@ import time
 import pytest
 from django.core.management import CommandError, call_command
 
-from backups import repository, services
+from backups import repository, selectors, services
 from backups.archive import read_archive
 
 from .conftest import ROOT, good_backups, seed, wait_for
@@ -60,12 +60,12 @@ def test_second_run_waits_for_the_lock(mongo, backup_dir, redis_client):
         name = wait_for(lambda: repository.manifest_names(), timeout=30)[0]
         time.sleep(1.5)
         # Still waiting: running, no archive yet, not even a temporary one.
-        assert services.backup_get(name=name)["status"] == "running"
+        assert selectors.backup_get(name=name)["status"] == "running"
         assert not repository.archive_path(name).exists()
         assert not repository.temp_archive_path(name).exists()
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
-    assert services.backup_get(name=name)["status"] == "ok"
+    assert selectors.backup_get(name=name)["status"] == "ok"
 
 
 def test_run_gives_up_when_the_lock_is_held_too_long(mongo, backup_dir, settings, redis_client):
@@ -73,7 +73,7 @@ def test_run_gives_up_when_the_lock_is_held_too_long(mongo, backup_dir, settings
     with repository.directory_lock(5), pytest.raises(CommandError) as info:
         call_command("backup_mongo")
     assert "another backup or restore held the lock" in str(info.value)
-    (failed,) = services.backup_list()
+    (failed,) = selectors.backup_list()
     assert failed["status"] == "failed" and "held the lock" in failed["error"]
 
 
@@ -100,5 +100,5 @@ def test_dead_running_backup_is_reported_failed(backup_dir):
             "host": repository.host_id(),
         },
     )
-    backup = services.backup_get(name=name)
+    backup = selectors.backup_get(name=name)
     assert backup["status"] == "failed" and "ended before finishing" in backup["error"]

@@ -1,6 +1,7 @@
 """The hourly job django-crontab installs in the real user crontab. The user's existing crontab is
 saved before and put back after each test."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ import pytest
 from backups import repository
 
 from .conftest import good_backups, manage, seed
+from .test_backup_restore import BAD_URI
 
 pytestmark = pytest.mark.skipif(not shutil.which("crontab"), reason="needs cron's crontab")
 
@@ -39,8 +41,7 @@ def test_crontab_add_show_remove_runs_backup_mongo_hourly(
     shown = manage("crontab", "show")
     assert shown.returncode == 0, shown.stderr
     match = re.search(
-        r"^(\w+) -> \('0 \* \* \* \*', 'django.core.management.call_command', "
-        r"\['backup_mongo'\]\)$",
+        r"^(\w+) -> \('0 \* \* \* \*', 'backups.cron.backup_job'\)$",
         shown.stdout,
         re.M,
     )
@@ -67,3 +68,40 @@ def test_schedule_comes_from_the_setting(user_crontab):
     assert added.returncode == 0, added.stderr
     (line,) = _our_lines()
     assert line.startswith("15 */2 * * * ") and "crontab run" in line
+
+
+def _installed_command() -> str:
+    """The command of our crontab line, as cron hands it to the shell."""
+    (line,) = _our_lines()
+    return line.split(None, 5)[5]
+
+
+def test_cron_command_exits_non_zero_when_the_backup_fails(
+    user_crontab, mongo, backup_dir, redis_client
+):
+    """django-crontab's own `crontab run` exits 0 whatever the job does; cron must see failures."""
+    assert manage("crontab", "add").returncode == 0
+    command = _installed_command()
+    seed(mongo, orders=2, products=1)
+
+    def cron(env=None):
+        return subprocess.run(
+            ["sh", "-c", command],
+            env={**os.environ, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    failed = cron({"MONGODB_URI": BAD_URI})
+    assert failed.returncode == 1, failed.stderr
+    assert "backup failed: mongodump exited with status" in failed.stderr
+    assert "s3cret-Pa55" not in failed.stderr + failed.stdout
+    assert good_backups() == []
+    (record,) = repository.manifest_names()
+    assert repository.manifest_read(record)["status"] == "failed"
+
+    ok = cron()
+    assert ok.returncode == 0, ok.stderr
+    (name,) = good_backups()
+    assert f"backup {name} ok" in ok.stdout

@@ -6,7 +6,7 @@ import re
 import pytest
 from django.test import Client
 
-from backups import repository, services
+from backups import repository, selectors, services
 
 from .conftest import seed, snapshot, wait_for
 
@@ -59,7 +59,7 @@ def test_back_up_now_shows_running_then_done_by_polling(admin_browser, mongo, ba
 
     page = admin_browser.get(PAGE).content.decode()
     assert name in page and "started" in page
-    if services.backup_get(name=name)["status"] == "running":
+    if selectors.backup_get(name=name)["status"] == "running":
         assert 'hx-get="/dashboard/backups/table/"' in page
         assert 'hx-trigger="every 2s"' in page
 
@@ -131,7 +131,7 @@ def test_restore_confirmation_names_what_is_replaced(admin_browser, mongo, backu
         f"/dashboard/backups/{name}/restore/", {"csrfmiddlewaretoken": csrf_from(html)}
     )
     assert response.status_code == 302 and response["Location"] == PAGE
-    wait_for(lambda: (services.restore_status() or {}).get("status") == "ok", timeout=60)
+    wait_for(lambda: (selectors.restore_status() or {}).get("status") == "ok", timeout=60)
     restored = snapshot(mongo)
     assert {k: restored[k] for k in ("orders", "products")} == before
     text = admin_browser.get("/dashboard/backups/table/").content.decode()

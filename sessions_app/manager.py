@@ -1,8 +1,12 @@
 """SessionManager: one session per user in Redis, with a sliding TTL and a token index.
 
 Keys (both always carry the same TTL, set in the same Lua script that writes them):
-  session:{user_id}             hash: user_id, session_token, token_hash, login_time, last_active
+  session:{user_id}             hash: user_id, session_token, token_hash, login_time, last_active,
+                                and the user's claims: username, is_staff, is_admin ("1"/"0")
   session_token:{sha256(token)} string: user_id  (hashed: no usable token is ever a key name)
+
+The claims are what authorization needs, so a bearer request costs one Redis round trip and no
+SQL; sessions_app/signals.py rewrites them (or ends the session) when the user's rights change.
 
 Every multi-key change is one Lua script, so it is atomic: a replaced or deleted session's old token
 stops resolving at the same instant the new session appears or the old one goes.
@@ -13,12 +17,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import redis
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from redis.commands.core import Script
 
 from shopsite.redis_client import get_redis
 from shopsite.timeutil import iso, utcnow
@@ -27,13 +33,15 @@ SESSION_PREFIX = "session:"
 TOKEN_PREFIX = "session_token:"
 TOKEN_BYTES = 32  # 256 bits of entropy from secrets
 
-# KEYS: session key, new token key. ARGV: user_id, token, token_hash, now, ttl, token prefix.
+# KEYS: session key, new token key. ARGV: user_id, token, token_hash, now, ttl, token prefix,
+# then claim field/value pairs.
 _CREATE = """
 local old = redis.call('HGET', KEYS[1], 'token_hash')
 if old then redis.call('DEL', ARGV[6] .. old) end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'user_id', ARGV[1], 'session_token', ARGV[2], 'token_hash', ARGV[3],
            'login_time', ARGV[4], 'last_active', ARGV[4])
+if #ARGV > 6 then redis.call('HSET', KEYS[1], unpack(ARGV, 7)) end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[5])
 return redis.call('TTL', KEYS[1])
@@ -72,8 +80,62 @@ return 1
 """
 
 
+# KEYS: session key. ARGV: mode, expected token_hash ('' = any), username, is_staff, is_admin.
+# mode 'set' writes the claims; 'revoke' only lowers rights (is_staff/is_admin to '0'), which is
+# safe to do before the change that caused it commits. Returns 1 if there was a session.
+_SET_CLAIMS = """
+local th = redis.call('HGET', KEYS[1], 'token_hash')
+if not th then return 0 end
+if ARGV[2] ~= '' and th ~= ARGV[2] then return 0 end
+if ARGV[1] == 'set' then
+  redis.call('HSET', KEYS[1], 'username', ARGV[3], 'is_staff', ARGV[4], 'is_admin', ARGV[5])
+else
+  if ARGV[4] == '0' then redis.call('HSET', KEYS[1], 'is_staff', '0') end
+  if ARGV[5] == '0' then redis.call('HSET', KEYS[1], 'is_admin', '0') end
+end
+return 1
+"""
+
+_SCRIPTS = {
+    "create": _CREATE,
+    "touch": _TOUCH,
+    "touch_by_token": _TOUCH_BY_TOKEN,
+    "delete": _DELETE,
+    "set_claims": _SET_CLAIMS,
+}
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What authorization needs to know about the session's user."""
+
+    username: str
+    is_staff: bool
+    is_admin: bool
+
+    def fields(self) -> list[str]:
+        return [
+            "username",
+            self.username,
+            "is_staff",
+            "1" if self.is_staff else "0",
+            "is_admin",
+            "1" if self.is_admin else "0",
+        ]
+
+    @classmethod
+    def from_fields(cls, fields: dict) -> Claims | None:
+        if "is_staff" not in fields:  # a session written before claims existed
+            return None
+        return cls(
+            username=fields.get("username", ""),
+            is_staff=fields["is_staff"] == "1",
+            is_admin=fields.get("is_admin") == "1",
+        )
 
 
 @dataclass(frozen=True)
@@ -83,6 +145,7 @@ class Session:
     login_time: str
     last_active: str
     expires_in: int
+    claims: Claims | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -112,6 +175,7 @@ def _session(fields, ttl) -> Session | None:
         login_time=fields["login_time"],
         last_active=fields["last_active"],
         expires_in=int(ttl),
+        claims=Claims.from_fields(fields),
     )
 
 
@@ -123,10 +187,12 @@ class SessionManager:
         self.ttl = int(ttl_seconds if ttl_seconds is not None else settings.SESSION_TTL_SECONDS)
         if self.ttl < 1:
             raise ImproperlyConfigured("SESSION_TTL_SECONDS must be at least 1")
-        self._create = self.client.register_script(_CREATE)
-        self._touch = self.client.register_script(_TOUCH)
-        self._touch_by_token = self.client.register_script(_TOUCH_BY_TOKEN)
-        self._delete = self.client.register_script(_DELETE)
+        scripts = _scripts_for(self.client)
+        self._create = scripts["create"]
+        self._touch = scripts["touch"]
+        self._touch_by_token = scripts["touch_by_token"]
+        self._delete = scripts["delete"]
+        self._set_claims = scripts["set_claims"]
 
     @staticmethod
     def key(user_id) -> str:
@@ -136,7 +202,7 @@ class SessionManager:
     def token_key(token_hash_hex: str) -> str:
         return f"{TOKEN_PREFIX}{token_hash_hex}"
 
-    def create(self, user_id) -> Session:
+    def create(self, user_id, claims: Claims | None = None) -> Session:
         """A new session with a fresh token; any previous session of this user is replaced."""
         user_id = str(user_id)
         token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -144,9 +210,27 @@ class SessionManager:
         now = iso(utcnow())
         ttl = self._create(
             keys=[self.key(user_id), self.token_key(digest)],
-            args=[user_id, token, digest, now, self.ttl, TOKEN_PREFIX],
+            args=[
+                user_id,
+                token,
+                digest,
+                now,
+                self.ttl,
+                TOKEN_PREFIX,
+                *(claims.fields() if claims else ()),
+            ],
         )
-        return Session(user_id, token, now, now, int(ttl))
+        return Session(user_id, token, now, now, int(ttl), claims)
+
+    def set_claims(self, user_id, claims: Claims, *, only_token_hash: str = "") -> bool:
+        """Rewrite the session's claims (with only_token_hash: only if it is that session)."""
+        args = ["set", only_token_hash, *claims.fields()[1::2]]
+        return bool(self._set_claims(keys=[self.key(user_id)], args=args))
+
+    def revoke_claims(self, user_id, claims: Claims) -> bool:
+        """Lower the session's rights to at most these claims (never raises them)."""
+        args = ["revoke", "", *claims.fields()[1::2]]
+        return bool(self._set_claims(keys=[self.key(user_id)], args=args))
 
     def get(self, user_id) -> Session | None:
         pipe = self.client.pipeline(transaction=True)
@@ -202,3 +286,36 @@ class SessionManager:
             session = _session(fields, ttl)
             if session is not None:  # expired between SCAN and HGETALL
                 yield session
+
+
+# Script objects per client, made once per process: creating them (hashing the Lua source) on
+# every request was a measurable part of an authenticated request's cost.
+_scripts_lock = threading.Lock()
+_scripts: dict[int, tuple[redis.Redis, dict[str, Script]]] = {}
+_manager: SessionManager | None = None
+
+
+def _scripts_for(client: redis.Redis) -> dict[str, Script]:
+    found = _scripts.get(id(client))
+    if found is not None and found[0] is client:
+        return found[1]
+    with _scripts_lock:
+        scripts = {name: client.register_script(text) for name, text in _SCRIPTS.items()}
+        if len(_scripts) >= 8:  # clients replaced (new URL, tests): forget the old ones
+            _scripts.clear()
+        _scripts[id(client)] = (client, scripts)  # the client is kept: its id stays unique
+        return scripts
+
+
+def get_session_manager() -> SessionManager:
+    """The process's SessionManager on the process's Redis client (rebuilt if either changes)."""
+    global _manager
+    manager = _manager
+    client = get_redis()
+    if (
+        manager is None
+        or manager.client is not client
+        or manager.ttl != settings.SESSION_TTL_SECONDS
+    ):
+        manager = _manager = SessionManager(client)
+    return manager

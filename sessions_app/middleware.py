@@ -3,7 +3,7 @@
 from django.contrib.auth import logout
 
 from .dashboard_binding import bound_token_hash
-from .manager import SessionManager
+from .manager import get_session_manager
 
 
 class SessionActivityMiddleware:
@@ -16,7 +16,7 @@ class SessionActivityMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             digest = bound_token_hash(request)
-            session = SessionManager().touch_by_token_hash(digest) if digest else None
+            session = get_session_manager().touch_by_token_hash(digest) if digest else None
             if session is None or session.user_id != str(user.pk):
                 logout(request)
         return self.get_response(request)

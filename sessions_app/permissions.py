@@ -16,6 +16,9 @@ def user_is_staff(user) -> bool:
 def user_is_admin(user) -> bool:
     if not (user and user.is_authenticated and user.is_active):
         return False
+    claimed = getattr(user, "is_admin", None)
+    if claimed is not None:  # a bearer request's SessionUser: decided by the session's claims
+        return claimed
     if user.is_superuser:
         return True
     return user.groups.filter(name=ADMINS_GROUP).exists()

@@ -6,11 +6,12 @@ import logging
 
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.models import update_last_login
+from django.db import transaction
 
 from eventlog.services import event_record
 
 from . import login_limits
-from .manager import Session, SessionManager
+from .manager import Claims, Session, SessionManager, get_session_manager
 from .permissions import user_is_admin
 
 logger = logging.getLogger(__name__)
@@ -29,12 +30,26 @@ class UserNotFound(Exception):
 
 
 def session_manager() -> SessionManager:
-    return SessionManager()
+    return get_session_manager()
 
 
-def session_start(*, user_id, via: str) -> Session:
+def user_claims(user) -> Claims:
+    """What a session carries for authorization (one query for a non-superuser's groups)."""
+    return Claims(
+        username=user.get_username(), is_staff=bool(user.is_staff), is_admin=user_is_admin(user)
+    )
+
+
+def _active_user(user_id):
+    try:
+        return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    except (ValueError, TypeError):
+        return None
+
+
+def session_start(*, user, via: str) -> Session:
     """Create (or replace) the user's session and record `session_created`."""
-    session = session_manager().create(user_id)
+    session = session_manager().create(user.pk, user_claims(user))
     event_record(event_type="session_created", user_id=session.user_id, metadata={"via": via})
     logger.info("session created for user %s via %s", session.user_id, via)
     return session
@@ -45,6 +60,42 @@ def session_end(*, user_id, only_token_hash: str = "") -> bool:
     if ended:
         logger.info("session ended for user %s", user_id)
     return ended
+
+
+def session_claims_load(*, session: Session) -> Claims | None:
+    """Claims for a session written without them (before they existed): read once, then kept.
+
+    None (and the session ended) if its user is gone or inactive."""
+    user = _active_user(session.user_id)
+    if user is None:
+        session_end(user_id=session.user_id, only_token_hash=session.token_hash)
+        return None
+    claims = user_claims(user)
+    session_manager().set_claims(session.user_id, claims, only_token_hash=session.token_hash)
+    return claims
+
+
+def session_rights_update(*, user) -> None:
+    """The user's rights may have changed (staff, superuser, groups, active, username).
+
+    An inactive user's session ends now. Otherwise rights the user lost are taken from the
+    session now (so a Redis failure fails the change itself), and the full new claims are
+    written once the change commits: a rolled-back change can then never grant anything.
+    """
+    if not user.is_active:
+        session_end(user_id=user.pk)
+        return
+    session_manager().revoke_claims(user.pk, user_claims(user))
+    user_id = user.pk
+    transaction.on_commit(lambda: _session_claims_refresh(user_id), robust=True)
+
+
+def _session_claims_refresh(user_id) -> None:
+    user = _active_user(user_id)
+    if user is None:
+        session_end(user_id=user_id)
+    else:
+        session_manager().set_claims(user_id, user_claims(user))
 
 
 def login_failure_record(*, username: str, address: str, via: str, reason: str) -> None:
@@ -81,7 +132,7 @@ def login_with_password(*, username: str, password: str, address: str):
         raise InvalidCredentials
     login_success_record(username=username, address=address)
     update_last_login(None, user)  # what a dashboard login does through user_logged_in
-    return user, session_start(user_id=user.pk, via="api_login")
+    return user, session_start(user=user, via="api_login")
 
 
 def login_success_record(*, username: str, address: str) -> None:
@@ -97,16 +148,10 @@ def _check_access(actor, user_id: str) -> None:
 
 def session_create_for(*, actor, user_id: str) -> Session:
     _check_access(actor, user_id)
-    user_model = get_user_model()
-    try:
-        exists = user_model.objects.filter(pk=user_id, is_active=True).exists()
-    except (ValueError, TypeError):
-        exists = False
-    if not exists:
+    user = _active_user(user_id)
+    if user is None:
         raise UserNotFound
-    return session_start(
-        user_id=user_id, via="api_session" if str(actor.pk) == str(user_id) else "admin"
-    )
+    return session_start(user=user, via="api_session" if str(actor.pk) == str(user_id) else "admin")
 
 
 def session_get_for(*, actor, user_id: str) -> Session | None:

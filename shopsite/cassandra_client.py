@@ -2,6 +2,11 @@
 
 A failed first connect is not cached: the next call tries again, so the app recovers
 when Cassandra comes back without a restart.
+
+A ring is configuration only: CASSANDRA_HOSTS lists several contact points (any one that answers
+is enough to discover the rest), requests go token-aware to a replica in CASSANDRA_LOCAL_DC, and
+the default consistency (CASSANDRA_CONSISTENCY, LOCAL_QUORUM) keeps reads and writes working with
+one of three replicas down.
 """
 
 import atexit
@@ -10,7 +15,11 @@ import threading
 
 from cassandra import ConsistencyLevel
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
-from cassandra.policies import ConstantReconnectionPolicy, RoundRobinPolicy
+from cassandra.policies import (
+    ConstantReconnectionPolicy,
+    DCAwareRoundRobinPolicy,
+    TokenAwarePolicy,
+)
 from django.conf import settings
 
 _lock = threading.Lock()
@@ -20,7 +29,20 @@ _key: tuple | None = None
 
 
 def _settings_key() -> tuple:
-    return (os.getpid(), tuple(settings.CASSANDRA_HOSTS), settings.CASSANDRA_PORT)
+    return (
+        os.getpid(),
+        tuple(settings.CASSANDRA_HOSTS),
+        settings.CASSANDRA_PORT,
+        settings.CASSANDRA_LOCAL_DC,
+        settings.CASSANDRA_CONSISTENCY,
+    )
+
+
+def load_balancing_policy() -> TokenAwarePolicy:
+    """Token-aware over the local datacenter: a statement goes straight to one of its replicas;
+    remote datacenters' nodes are never used (used_hosts_per_remote_dc=0), so LOCAL_QUORUM
+    stays local."""
+    return TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=settings.CASSANDRA_LOCAL_DC or None))
 
 
 def get_session() -> Session:
@@ -34,7 +56,7 @@ def get_session() -> Session:
             _shutdown()
             timeout = settings.BACKEND_TIMEOUT_SECONDS
             profile = ExecutionProfile(
-                load_balancing_policy=RoundRobinPolicy(),
+                load_balancing_policy=load_balancing_policy(),
                 consistency_level=getattr(ConsistencyLevel, settings.CASSANDRA_CONSISTENCY),
                 request_timeout=max(timeout, 5.0),
             )

@@ -1,4 +1,9 @@
-"""The process's one MongoClient, created lazily (after a fork, anew) and closed at exit."""
+"""The process's one MongoClient, created lazily (after a fork, anew) and closed at exit.
+
+Replica sets are configuration only: MONGODB_URI names the members and `replicaSet=`; the client
+then writes with `w: majority` (unless the URI sets `w`), so an acknowledged order survives the
+primary's loss, and `stats_db()` reads with MONGODB_STATS_READ_PREFERENCE.
+"""
 
 import atexit
 import os
@@ -7,6 +12,8 @@ import threading
 from django.conf import settings
 from pymongo import MongoClient
 from pymongo.database import Database
+from pymongo.read_preferences import make_read_preference, read_pref_mode_from_name
+from pymongo.uri_parser import parse_uri
 
 _lock = threading.Lock()
 _client: MongoClient | None = None
@@ -20,22 +27,48 @@ def get_client() -> MongoClient:
         return _client
     with _lock:
         if _client is None or _client_key != key:
-            timeout_ms = int(settings.BACKEND_TIMEOUT_SECONDS * 1000)
-            _client = MongoClient(
-                settings.MONGODB_URI,
-                tz_aware=True,
-                serverSelectionTimeoutMS=timeout_ms,
-                connectTimeoutMS=timeout_ms,
-                # Long enough for a stats pipeline over a large collection.
-                socketTimeoutMS=int(settings.MONGODB_SOCKET_TIMEOUT_SECONDS * 1000),
-                appname="shopsite",
-            )
+            _client = MongoClient(settings.MONGODB_URI, **client_options(settings.MONGODB_URI))
             _client_key = key
     return _client
 
 
-def get_db() -> Database:
-    return get_client()[settings.MONGODB_DB]
+def client_options(uri: str) -> dict:
+    """MongoClient keyword options; URI options win (keywords would override them)."""
+    timeout_ms = int(settings.BACKEND_TIMEOUT_SECONDS * 1000)
+    options = {
+        "tz_aware": True,
+        "serverSelectionTimeoutMS": timeout_ms,
+        "connectTimeoutMS": timeout_ms,
+        # Long enough for a stats pipeline over a large collection.
+        "socketTimeoutMS": int(settings.MONGODB_SOCKET_TIMEOUT_SECONDS * 1000),
+        "appname": "shopsite",
+    }
+    uri_options = parse_uri(uri, validate=False)["options"]
+    if "replicaSet" in uri_options and "w" not in uri_options:
+        # A write acknowledged by the primary alone is rolled back if it dies before a
+        # secondary copied it; majority-acknowledged writes survive any single member's loss.
+        options["w"] = "majority"
+    return options
+
+
+def read_preference(name: str):
+    """A pymongo read preference from its mode name (primary, secondaryPreferred, ...)."""
+    return make_read_preference(read_pref_mode_from_name(name), None)
+
+
+def get_db(read_preference_name: str | None = None) -> Database:
+    """The shop's database; reads go to the primary unless a read preference is named."""
+    if read_preference_name is None:
+        return get_client()[settings.MONGODB_DB]
+    return get_client().get_database(
+        settings.MONGODB_DB, read_preference=read_preference(read_preference_name)
+    )
+
+
+def stats_db() -> Database:
+    """The database for sales statistics: MONGODB_STATS_READ_PREFERENCE (default primary) may
+    move these heavy aggregation reads to secondaries, at the price of a few seconds' lag."""
+    return get_db(settings.MONGODB_STATS_READ_PREFERENCE)
 
 
 def close() -> None:

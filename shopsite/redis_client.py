@@ -1,33 +1,129 @@
-"""The process's one Redis client (a connection pool), created lazily and closed at exit."""
+"""The process's one Redis client (a connection pool), created lazily and closed at exit.
+
+Two topologies, chosen by settings only:
+- one server: REDIS_URL (redis://[:password@]host:port/db);
+- a primary with replicas watched by Sentinels: REDIS_SENTINELS (host:port,...) and
+  REDIS_SENTINEL_MASTER (the monitored name); REDIS_URL then only gives the db number and the
+  password. The pool asks the Sentinels where the primary is on every new connection, so after a
+  failover the next command reaches the promoted replica. Everything (sessions, login limits,
+  stock locks, the outbox) uses the primary: replicas lag, and a lock or a session read from one
+  could be stale.
+Django's cache (and so its sessions) is configured from the same settings by `cache_settings`.
+"""
 
 import atexit
 import os
 import threading
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from django.conf import settings
+from redis.connection import parse_url
+from redis.sentinel import Sentinel
 
 _lock = threading.Lock()
 _client: redis.Redis | None = None
-_client_key: tuple[int, str] | None = None
+_client_key: tuple | None = None
+
+
+def parse_sentinels(value: str | list[str]) -> list[tuple[str, int]]:
+    """ "h1:26379,h2:26379" (or a list of "host:port") as [(host, port), ...]."""
+    items = value.split(",") if isinstance(value, str) else value
+    out = []
+    for item in (i.strip() for i in items):
+        if not item:
+            continue
+        host, sep, port = item.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"REDIS_SENTINELS entry {item!r} is not host:port")
+        out.append((host, int(port)))
+    return out
+
+
+def _connection_kwargs(timeout: float) -> dict:
+    return {
+        "socket_connect_timeout": timeout,
+        "socket_timeout": timeout,
+        "health_check_interval": 30,
+    }
+
+
+def _sentinel_client(url: str, sentinels: list[tuple[str, int]], master: str) -> redis.Redis:
+    parsed = parse_url(url)
+    timeout = settings.BACKEND_TIMEOUT_SECONDS
+    sentinel = Sentinel(
+        sentinels,
+        sentinel_kwargs={
+            "socket_connect_timeout": timeout,
+            "socket_timeout": timeout,
+            "password": settings.REDIS_SENTINEL_PASSWORD or None,
+        },
+    )
+    return sentinel.master_for(
+        master,
+        db=parsed.get("db", 0),
+        username=parsed.get("username"),
+        password=parsed.get("password"),
+        decode_responses=True,
+        **_connection_kwargs(timeout),
+    )
 
 
 def get_redis() -> redis.Redis:
     global _client, _client_key
-    key = (os.getpid(), settings.REDIS_URL)
+    key = (
+        os.getpid(),
+        settings.REDIS_URL,
+        tuple(settings.REDIS_SENTINELS),
+        settings.REDIS_SENTINEL_MASTER,
+    )
     if _client is not None and _client_key == key:
         return _client
     with _lock:
         if _client is None or _client_key != key:
-            _client = redis.Redis.from_url(
-                settings.REDIS_URL,
-                decode_responses=True,
-                socket_connect_timeout=settings.BACKEND_TIMEOUT_SECONDS,
-                socket_timeout=settings.BACKEND_TIMEOUT_SECONDS,
-                health_check_interval=30,
-            )
+            if settings.REDIS_SENTINELS:
+                _client = _sentinel_client(
+                    settings.REDIS_URL,
+                    parse_sentinels(settings.REDIS_SENTINELS),
+                    settings.REDIS_SENTINEL_MASTER,
+                )
+            else:
+                _client = redis.Redis.from_url(
+                    settings.REDIS_URL,
+                    decode_responses=True,
+                    **_connection_kwargs(settings.BACKEND_TIMEOUT_SECONDS),
+                )
             _client_key = key
     return _client
+
+
+def cache_settings(
+    url: str, *, sentinels: str, master: str, sentinel_password: str, timeout: float
+) -> dict:
+    """Django's CACHES["default"] (django-redis) for the same topology as get_redis()."""
+    options = {"SOCKET_CONNECT_TIMEOUT": timeout, "SOCKET_TIMEOUT": timeout}
+    location = url
+    if sentinels:
+        # django-redis's Sentinel factory reads the monitored name from the URL's host part;
+        # one URL (not a primary + replica pair) keeps every read on the primary.
+        parts = urlsplit(url)
+        auth = parts.netloc.rpartition("@")[0]
+        location = urlunsplit(
+            (parts.scheme, f"{auth}@{master}" if auth else master, parts.path, "", "")
+        )
+        options["CONNECTION_FACTORY"] = "django_redis.pool.SentinelConnectionFactory"
+        options["SENTINELS"] = parse_sentinels(sentinels)
+        options["SENTINEL_KWARGS"] = {
+            "socket_connect_timeout": timeout,
+            "socket_timeout": timeout,
+            "password": sentinel_password or None,
+        }
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": location,
+        "OPTIONS": options,
+        "KEY_PREFIX": "django",
+    }
 
 
 def close() -> None:

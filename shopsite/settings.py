@@ -11,6 +11,8 @@ import dj_database_url
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from shopsite.redis_client import cache_settings, parse_sentinels
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # SHOPSITE_ENV_FILE names another file; empty reads none (the test settings do that).
@@ -171,8 +173,30 @@ BACKEND_TIMEOUT_SECONDS = env_float("BACKEND_TIMEOUT_SECONDS", 2.0)
 MONGODB_URI = env_str("MONGODB_URI", "mongodb://127.0.0.1:27017/?directConnection=true")
 MONGODB_DB = env_str("MONGODB_DB", "shop")
 MONGODB_SOCKET_TIMEOUT_SECONDS = env_float("MONGODB_SOCKET_TIMEOUT_SECONDS", 60.0)
+# Stats (aggregations over orders and summaries) may read from secondaries of a replica set.
+MONGODB_STATS_READ_PREFERENCE = env_str("MONGODB_STATS_READ_PREFERENCE", "primary")
+if MONGODB_STATS_READ_PREFERENCE not in {
+    "primary",
+    "primaryPreferred",
+    "secondary",
+    "secondaryPreferred",
+    "nearest",
+}:
+    raise ImproperlyConfigured(
+        "MONGODB_STATS_READ_PREFERENCE must be primary, primaryPreferred, secondary, "
+        f"secondaryPreferred or nearest, got {MONGODB_STATS_READ_PREFERENCE!r}"
+    )
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Sentinel mode when set: "host:port,host:port,..." of the Sentinels and the name they monitor;
+# REDIS_URL then gives only the db number and the password (see shopsite/redis_client.py).
+REDIS_SENTINELS = env_str("REDIS_SENTINELS", "")
+REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER", "shopsite")
+REDIS_SENTINEL_PASSWORD = env_str("REDIS_SENTINEL_PASSWORD", "")
+try:
+    parse_sentinels(REDIS_SENTINELS)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc))
 
 CASSANDRA_HOSTS = env_list("CASSANDRA_HOSTS", "127.0.0.1")
 CASSANDRA_PORT = env_int("CASSANDRA_PORT", 9042)
@@ -181,18 +205,23 @@ CASSANDRA_REPLICATION = env_str(
     "CASSANDRA_REPLICATION", "{'class': 'SimpleStrategy', 'replication_factor': 1}"
 )
 CASSANDRA_CONSISTENCY = env_str("CASSANDRA_CONSISTENCY", "LOCAL_QUORUM")
+# The driver sends requests to this datacenter's nodes only (others are for failover); empty:
+# the datacenter of the first contact point that answers.
+CASSANDRA_LOCAL_DC = env_str("CASSANDRA_LOCAL_DC", "")
 
-CACHES = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": REDIS_URL,
-        "OPTIONS": {
-            "SOCKET_CONNECT_TIMEOUT": BACKEND_TIMEOUT_SECONDS,
-            "SOCKET_TIMEOUT": BACKEND_TIMEOUT_SECONDS,
-        },
-        "KEY_PREFIX": "django",
-    }
-}
+
+def redis_cache(redis_url: str) -> dict:
+    """django-redis on the same server or Sentinel-watched primary as shopsite.redis_client."""
+    return cache_settings(
+        redis_url,
+        sentinels=REDIS_SENTINELS,
+        master=REDIS_SENTINEL_MASTER,
+        sentinel_password=REDIS_SENTINEL_PASSWORD,
+        timeout=BACKEND_TIMEOUT_SECONDS,
+    )
+
+
+CACHES = {"default": redis_cache(REDIS_URL)}
 SESSION_ENGINE = "shopsite.session_store"
 
 # --- Shop rules -----------------------------------------------------------------------------------

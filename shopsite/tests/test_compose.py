@@ -19,27 +19,27 @@ def no_env_file(tmp_path_factory) -> list[str]:
     return ["--env-file", str(empty)]
 
 
-@pytest.fixture(scope="module")
-def compose(no_env_file) -> dict:
+def render(no_env_file: list[str], file: str = "docker-compose.yml") -> dict:
+    """`docker-compose config -q` must pass; then the resolved file as a dict."""
     binary = shutil.which("docker-compose")
     assert binary, "docker-compose missing: scripts/services.sh install provides it"
     env = {**os.environ, "SECRET_KEY": "x" * 60}
-    subprocess.run([binary, *no_env_file, "config", "-q"], cwd=ROOT, env=env, check=True)
-    out = subprocess.run(
-        [binary, *no_env_file, "config"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    args = [binary, *no_env_file, "-f", file, "config"]
+    subprocess.run([*args, "-q"], cwd=ROOT, env=env, check=True)
+    out = subprocess.run(args, cwd=ROOT, env=env, check=True, capture_output=True, text=True)
     return yaml.safe_load(out.stdout)
 
 
-def test_compose_refuses_to_start_without_a_secret_key(no_env_file):
+@pytest.fixture(scope="module")
+def compose(no_env_file) -> dict:
+    return render(no_env_file)
+
+
+@pytest.mark.parametrize("file", ["docker-compose.yml", "docker-compose.cluster.yml"])
+def test_compose_refuses_to_start_without_a_secret_key(no_env_file, file):
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
     result = subprocess.run(
-        ["docker-compose", *no_env_file, "config", "-q"],
+        ["docker-compose", *no_env_file, "-f", file, "config", "-q"],
         cwd=ROOT,
         env=env,
         capture_output=True,

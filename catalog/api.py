@@ -13,10 +13,12 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shopsite.csv_export import FORMAT_PARAMETER, CSVExportMixin, csv_response, csv_schema
 from shopsite.pagination import PAGE_PARAMETERS, page_request, paginated, paginated_schema
 
 from . import selectors, services
 from .exceptions import ProductNotFound, StockConflict, StockLockBusy
+from .exports import PRODUCT_HEADER, product_rows
 from .serializers import (
     DeletedCountSerializer,
     ProductBulkInputSerializer,
@@ -77,18 +79,22 @@ def _out(doc) -> dict:
     return ProductOutputSerializer(doc).data
 
 
-class ProductListApi(CatalogErrorsMixin, APIView):
+class ProductListApi(CSVExportMixin, CatalogErrorsMixin, APIView):
     @extend_schema(
         summary="List products (newest first)",
+        description="`?format=csv` (or `Accept: text/csv`): every product the filters select, "
+        "streamed.",
         operation_id="products_list",
         parameters=[
             OpenApiParameter("category", str, description="Exact category (uses its index)."),
             OpenApiParameter("available", str, enum=["true", "false"]),
             OpenApiParameter("q", str, description="Case-insensitive substring of the name."),
             *PAGE_PARAMETERS,
+            FORMAT_PARAMETER,
         ],
         responses={
-            200: paginated_schema("ProductPage", ProductOutputSerializer()),
+            (200, "application/json"): paginated_schema("ProductPage", ProductOutputSerializer()),
+            (200, "text/csv"): csv_schema(PRODUCT_HEADER, "one row per product"),
             404: OpenApiResponse(ERROR, description="Page past the end."),
             **COMMON,
         },
@@ -97,6 +103,9 @@ class ProductListApi(CatalogErrorsMixin, APIView):
         query = ProductListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         filters = query.validated_data
+        if self.wants_csv(request):
+            rows = product_rows(selectors.products_iter(**filters))
+            return csv_response(rows, header=PRODUCT_HEADER, filename="products.csv")
         page = page_request(request)
         body = paginated(
             request,

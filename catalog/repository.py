@@ -167,3 +167,8 @@ def delete_unavailable(product_ids: list[ObjectId]) -> int:
 def explain_list(query: dict, *, limit: int = 50) -> dict:
     """The server's plan for a list query (tests check the category index is used)."""
     return products().find(query).sort(NEWEST_FIRST).limit(limit).explain()
+
+
+def find_iter(query: dict):
+    """Every product `query` selects, newest first, read in batches (a cursor, not a list)."""
+    return products().find(query).sort(NEWEST_FIRST).batch_size(1000)

@@ -1,5 +1,7 @@
 """Reads of products (HackSoft-style selectors): no writes, no request objects."""
 
+from collections.abc import Iterator
+
 from bson import ObjectId
 
 from . import repository
@@ -45,3 +47,12 @@ def products_unavailable_count() -> int:
 def products_orderable(*, limit: int = 500) -> list[dict]:
     """Newest products still for sale, for the place-order form's choices."""
     return product_list(available=True, limit=limit)
+
+
+def products_iter(
+    *, category: str | None = None, available: bool | None = None, q: str | None = None
+) -> Iterator[dict]:
+    """Every product the filters select, newest first, streamed from a cursor (exports)."""
+    return iter(
+        repository.find_iter(repository.list_filter(category=category, available=available, q=q))
+    )

@@ -6,9 +6,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from sessions_app.permissions import staff_required
+from shopsite.csv_export import csv_link, csv_response, wants_csv_page
 
 from . import selectors, services
 from .exceptions import ProductNotFound, StockConflict, StockLockBusy
+from .exports import PRODUCT_HEADER, product_rows
 from .forms import ProductFilterForm, ProductForm, StockForm
 
 PAGE_SIZE = 50
@@ -58,6 +60,9 @@ def product_list(request):
             "available": {"true": True, "false": False}.get(data["available"]),
             "q": data["q"] or None,
         }
+    if wants_csv_page(request):
+        rows = product_rows(selectors.products_iter(**filters))
+        return csv_response(rows, header=PRODUCT_HEADER, filename="products.csv")
     page = page_number(request)
     count = selectors.product_count(**filters)
     products = selectors.product_list(**filters, skip=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
@@ -68,6 +73,7 @@ def product_list(request):
             "form": form if form.is_bound else ProductFilterForm(),
             "products": [_row(doc) for doc in products],
             "unavailable_count": selectors.products_unavailable_count(),
+            "csv_url": csv_link(request),
             **page_context(request, count=count, page=page, page_size=PAGE_SIZE),
         },
     )

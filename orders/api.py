@@ -13,10 +13,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.api import BUSY, COMMON, ERROR, STOCK_CONFLICT, CatalogErrorsMixin
+from shopsite.csv_export import FORMAT_PARAMETER, CSVExportMixin, csv_response, csv_schema
 from shopsite.pagination import PAGE_PARAMETERS, page_request, paginated, paginated_schema
 
 from . import selectors, services
 from .exceptions import OrderNotFound, OrderRejected
+from .exports import ORDER_ITEM_HEADER, order_item_rows
 from .serializers import (
     MAX_BULK_ORDERS,
     OrderBulkInputSerializer,
@@ -44,17 +46,21 @@ def _place_input(data: dict) -> dict:
     }
 
 
-class OrderListApi(OrderErrorsMixin, APIView):
+class OrderListApi(CSVExportMixin, OrderErrorsMixin, APIView):
     @extend_schema(
         summary="Orders of the last `days` days, newest first",
+        description="`?format=csv` (or `Accept: text/csv`): every order the filters select, one "
+        "row per order item, streamed.",
         operation_id="orders_list",
         parameters=[
             OpenApiParameter("days", int, description="1-3650, default 30."),
             OpenApiParameter("customer", str, description="Exact customer name."),
             *PAGE_PARAMETERS,
+            FORMAT_PARAMETER,
         ],
         responses={
-            200: paginated_schema("OrderPage", OrderOutputSerializer()),
+            (200, "application/json"): paginated_schema("OrderPage", OrderOutputSerializer()),
+            (200, "text/csv"): csv_schema(ORDER_ITEM_HEADER, "one row per order item"),
             404: OpenApiResponse(ERROR, description="Page past the end."),
             **COMMON,
         },
@@ -63,6 +69,9 @@ class OrderListApi(OrderErrorsMixin, APIView):
         query = OrderListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         filters = query.validated_data
+        if self.wants_csv(request):
+            rows = order_item_rows(selectors.orders_iter_since(**filters))
+            return csv_response(rows, header=ORDER_ITEM_HEADER, filename="orders.csv")
         page = page_request(request)
         body = paginated(
             request,

@@ -81,3 +81,10 @@ def count(query: dict) -> int:
 
 def find_page(query: dict, *, skip: int, limit: int) -> list[dict]:
     return list(orders().find(query).sort(NEWEST_FIRST).skip(skip).limit(limit))
+
+
+def find_iter(query: dict):
+    """Every order `query` selects, newest first, read in batches (a cursor, not a list).
+    One query rather than a walk over days: an export reads the whole window anyway, and on
+    FerretDB each per-day query would scan the collection again."""
+    return orders().find(query).sort(NEWEST_FIRST).batch_size(1000)

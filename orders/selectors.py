@@ -1,5 +1,6 @@
 """Reads of orders (selectors): no writes, no request objects."""
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 from shopsite.timeutil import utcnow
@@ -33,3 +34,9 @@ def orders_list_since(
 ) -> list[dict]:
     """Orders of the last `days` days, newest first, one page."""
     return repository.find_page(_since(days, customer), skip=skip, limit=limit)
+
+
+def orders_iter_since(*, days: int, customer: str | None = None) -> Iterator[dict]:
+    """Every order of the last `days` days, newest first, streamed from a cursor (exports:
+    nothing is held but the current batch)."""
+    return iter(repository.find_iter(_since(days, customer)))

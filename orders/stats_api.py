@@ -12,7 +12,10 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shopsite.csv_export import FORMAT_PARAMETER, CSVExportMixin, csv_response, csv_schema
+
 from . import stats
+from .exports import SALES_HEADERS, sales_rows
 from .stats_serializers import (
     BREAKDOWN_ROW_SERIALIZERS,
     CategoryRowSerializer,
@@ -28,17 +31,26 @@ _ERROR = inline_serializer(
 )
 
 
-class SoldStatsView(APIView):
+class SoldStatsView(CSVExportMixin, APIView):
     @extend_schema(
         summary="Units sold, orders and revenue in a time window",
         description=(
             "Over orders with `start <= created_at < end` (default: the last 30 days). "
             "`?by=product|category|day` adds `breakdown`: products and categories by revenue, "
-            "largest first; days oldest first, one row per day with orders."
+            "largest first; days oldest first, one row per day with orders. "
+            "`?format=csv` (or `Accept: text/csv`): the breakdown's rows (all of them) as CSV, or "
+            "without `by` one row of totals."
         ),
-        parameters=[SoldQuerySerializer],
+        parameters=[SoldQuerySerializer, FORMAT_PARAMETER],
         responses={
-            200: inline_serializer(
+            (200, "text/csv"): csv_schema(
+                "; ".join(
+                    f"{by}: {', '.join(SALES_HEADERS[by])}"
+                    for by in ("day", "product", "category", "totals")
+                ),
+                "the chosen breakdown's rows; without `by` (totals) one row",
+            ),
+            (200, "application/json"): inline_serializer(
                 "SoldStats",
                 {
                     **SoldSerializer().get_fields(),
@@ -63,6 +75,14 @@ class SoldStatsView(APIView):
         query.is_valid(raise_exception=True)
         start, end, by = query.validated_data["start"], query.validated_data["end"], None
         by = query.validated_data.get("by")
+        if self.wants_csv(request):
+            if by:
+                rows = stats.sold_breakdown(start, end, by)
+            else:
+                rows = [{"start": start, "end": end, **stats.sold_totals(start, end)}]
+            name = f"sales-{by or 'totals'}.csv"
+            header = SALES_HEADERS[by or "totals"]
+            return csv_response(sales_rows(rows), header=header, filename=name)
         body = SoldSerializer({"start": start, "end": end, **stats.sold_totals(start, end)}).data
         if by:
             rows = stats.sold_breakdown(start, end, by)

@@ -7,14 +7,17 @@ from the network, and each chart has a <title>/<desc> and a data table for scree
 from datetime import UTC, date, datetime, time, timedelta
 
 from django import forms
+from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from sessions_app.permissions import staff_required
+from shopsite.csv_export import csv_link, csv_response, wants_csv_page
 from shopsite.money import cents_to_str
 from shopsite.timeutil import utcnow
 
 from . import stats
+from .exports import SALES_HEADERS, sales_rows
 
 TOP_ROWS = 10
 RECENT_ORDERS = 10
@@ -55,6 +58,8 @@ def sales_dashboard(request):
 
     first_day, last_day = form.cleaned_data["start"], form.cleaned_data["end"]
     start, end = _midnight(first_day), _midnight(last_day + timedelta(days=1))
+    if wants_csv_page(request):
+        return _sales_csv(request, start, end, f"{first_day}_{last_day}")
     totals = stats.sold_totals(start, end)
     days = stats.sold_breakdown(start, end, "day")
     products = stats.sold_breakdown(start, end, "product", limit=TOP_ROWS)
@@ -66,6 +71,7 @@ def sales_dashboard(request):
         day_chart=day_chart(days, first_day, last_day),
         product_chart=bar_chart(products, label="name", title="Top products by revenue"),
         category_chart=bar_chart(categories, label="category", title="Top categories by revenue"),
+        csv_urls={table: csv_link(request, table=table) for table in CSV_TABLES},
         top_customers=[
             {**row, "revenue": cents_to_str(row["revenue_cents"])}
             for row in stats.top_customers(start, end, limit=TOP_ROWS)
@@ -93,6 +99,23 @@ def sales_dashboard(request):
                 for order in stats.customer_recent_orders(name, RECENT_ORDERS)
             ]
     return render(request, "orders/sales.html", context)
+
+
+# The page's tables as CSV downloads: every row of the range (the page shows the top ones).
+CSV_TABLES = ("day", "product", "category", "customer")
+CSV_TOP_CUSTOMERS = 10_000
+
+
+def _sales_csv(request, start: datetime, end: datetime, span: str):
+    table = request.GET.get("table")
+    if table not in CSV_TABLES:
+        return HttpResponseBadRequest(f"table: must be one of {', '.join(CSV_TABLES)}.")
+    if table == "customer":
+        rows = stats.top_customers(start, end, limit=CSV_TOP_CUSTOMERS)
+    else:
+        rows = stats.sold_breakdown(start, end, table)
+    filename = f"sales-{table}-{span}.csv"
+    return csv_response(sales_rows(rows), header=SALES_HEADERS[table], filename=filename)
 
 
 # Chart geometry (SVG user units).

@@ -9,9 +9,11 @@ from catalog import selectors as catalog_selectors
 from catalog.exceptions import StockConflict, StockLockBusy
 from catalog.views import page_context, page_number
 from sessions_app.permissions import staff_required
+from shopsite.csv_export import csv_link, csv_response, wants_csv_page
 
 from . import selectors, services
 from .exceptions import OrderNotFound, OrderRejected
+from .exports import ORDER_ITEM_HEADER, order_item_rows
 from .forms import OrderFilterForm, PlaceOrderForm
 
 PAGE_SIZE = 50
@@ -36,6 +38,9 @@ def orders_last_days(request):
     customer = None
     if form.is_bound and form.is_valid():
         customer = form.cleaned_data["customer"] or None
+    if wants_csv_page(request):
+        rows = order_item_rows(selectors.orders_iter_since(days=LAST_DAYS, customer=customer))
+        return csv_response(rows, header=ORDER_ITEM_HEADER, filename="orders.csv")
     page = page_number(request)
     count = selectors.orders_count_since(days=LAST_DAYS, customer=customer)
     docs = selectors.orders_list_since(
@@ -49,6 +54,7 @@ def orders_last_days(request):
             "orders": [_row(d) for d in docs],
             "days": LAST_DAYS,
             "customer": customer,
+            "csv_url": csv_link(request),
             **page_context(request, count=count, page=page, page_size=PAGE_SIZE),
         },
     )

@@ -241,6 +241,8 @@ EVENT_SPOOL_DIR = Path(env_str("EVENT_SPOOL_DIR", str(BASE_DIR / ".services" / "
 # after they idle this long.
 EVENT_WORKER_BATCH_SIZE = env_int("EVENT_WORKER_BATCH_SIZE", 500)
 EVENT_WORKER_CLAIM_IDLE_SECONDS = env_float("EVENT_WORKER_CLAIM_IDLE_SECONDS", 60.0)
+# How long a partial batch waits for more events (a trickle is written in fewer, larger rounds).
+EVENT_WORKER_LINGER_MS = env_int("EVENT_WORKER_LINGER_MS", 50)
 
 BACKUP_DIR = Path(env_str("BACKUP_DIR", str(BASE_DIR / "mongo_backup")))
 BACKUP_RETENTION = env_int("BACKUP_RETENTION", 24)

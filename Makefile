@@ -1,11 +1,16 @@
 # shopsite: `make run` serves http://localhost:7000 with all its services; `make test` runs every test.
-.PHONY: run test setup services-up services-down services-status lint format fuzz load
+.PHONY: run test test-cluster setup services-up services-down services-status lint format fuzz load
 
 run:
 	bash scripts/run.sh
 
 test:
 	bash scripts/test.sh
+
+# Multi-node stores as processes (scripts/cluster.sh: a 3-node Cassandra ring, Redis primary +
+# replica + 3 Sentinels): failover tests, a few minutes and a few GiB; stopped when done.
+test-cluster:
+	SHOPSITE_CLUSTER_TESTS=1 bash scripts/test.sh -m cluster tests/cluster
 
 setup:
 	bash scripts/bootstrap.sh

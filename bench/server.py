@@ -61,22 +61,24 @@ def setup_django() -> None:
     django.setup()
 
 
-def manage(*args: str) -> None:
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=bench_env(), check=True)
+def manage(*args: str, env: dict[str, str] | None = None) -> None:
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args], env=env or bench_env(), check=True
+    )
 
 
-def prepare() -> None:
+def prepare(env: dict[str, str] | None = None) -> None:
     """Migrate, create indexes and keyspace, and the bench admin user."""
-    manage("migrate", "--noinput", "-v", "0")
-    manage("init_mongo")
-    manage("init_cassandra")
+    manage("migrate", "--noinput", "-v", "0", env=env)
+    manage("init_mongo", env=env)
+    manage("init_cassandra", env=env)
     script = (
         "from django.contrib.auth.models import User;"
         f"u, _ = User.objects.get_or_create(username={USERNAME!r});"
         "u.is_staff = u.is_superuser = True;"
         f"u.set_password({PASSWORD!r}); u.save()"
     )
-    manage("shell", "-c", script)
+    manage("shell", "-c", script, env=env)
 
 
 @dataclass
@@ -88,15 +90,17 @@ class Server:
 
 
 @contextlib.contextmanager
-def production_server(workers: int = 2, threads: int = 4):
-    prepare()
+def production_server(workers: int = 2, threads: int = 4, env: dict[str, str] | None = None):
+    """`env` replaces settings of the bench environment (tests point it at their own stores)."""
+    env = {**bench_env(), **(env or {})}
+    prepare(env)
     port = free_port()
     cmd = [
         sys.executable, "-m", "gunicorn", "shopsite.wsgi:application",
         "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
         "--threads", str(threads), "--worker-class", "gthread", "--log-level", "warning",
     ]  # fmt: skip
-    process = subprocess.Popen(cmd, cwd=ROOT, env=bench_env())
+    process = subprocess.Popen(cmd, cwd=ROOT, env=env)
     server = Server(url=f"http://127.0.0.1:{port}", process=process)
     try:
         deadline = time.monotonic() + 30

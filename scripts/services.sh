@@ -7,6 +7,7 @@
 #
 # Usage: scripts/services.sh install|up|down|status|env [service...]
 #        scripts/services.sh start|stop SERVICE     (used by the fault tests)
+#        scripts/services.sh cluster-up|cluster-down|cluster-status   (multi-node: scripts/cluster.sh)
 # Builds are cached in $SHOPSITE_CACHE; data, logs and pid files live in $SHOPSITE_STATE.
 set -euo pipefail
 
@@ -320,8 +321,11 @@ main() {
       echo "MONGODUMP_BIN=$BIN/mongodump"
       echo "MONGORESTORE_BIN=$BIN/mongorestore"
       ;;
-    *) die "usage: $0 install|up|down|status|env [redis|mongodb|cassandra...] | start|stop SERVICE" ;;
+    # Multi-node stores for the cluster tests: scripts/cluster.sh.
+    cluster-up | cluster-down | cluster-status) exec bash "$ROOT/scripts/cluster.sh" "${cmd#cluster-}" "$@" ;;
+    *) die "usage: $0 install|up|down|status|env [redis|mongodb|cassandra...] | start|stop SERVICE | cluster-up|cluster-down|cluster-status" ;;
   esac
 }
 
-main "$@"
+# scripts/cluster.sh sources this file for its helpers.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then main "$@"; fi

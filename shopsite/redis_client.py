@@ -5,7 +5,9 @@ Two topologies, chosen by settings only:
 - a primary with replicas watched by Sentinels: REDIS_SENTINELS (host:port,...) and
   REDIS_SENTINEL_MASTER (the monitored name); REDIS_URL then only gives the db number and the
   password. The pool asks the Sentinels where the primary is on every new connection, so after a
-  failover the next command reaches the promoted replica. Everything (sessions, login limits,
+  failover the next command reaches the promoted replica; a command that meets the dead primary
+  is retried for up to REDIS_FAILOVER_WAIT_SECONDS, so a failover shorter than that is a delay,
+  not an error. Everything (sessions, login limits,
   stock locks, the outbox) uses the primary: replicas lag, and a lock or a session read from one
   could be stale.
 Django's cache (and so its sessions) is configured from the same settings by `cache_settings`.
@@ -14,11 +16,14 @@ Django's cache (and so its sessions) is configured from the same settings by `ca
 import atexit
 import os
 import threading
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from django.conf import settings
+from redis.backoff import ConstantBackoff
 from redis.connection import parse_url
+from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 _lock = threading.Lock()
@@ -48,6 +53,29 @@ def _connection_kwargs(timeout: float) -> dict:
     }
 
 
+class FailoverRetry(Retry):
+    """Retry connection errors and timeouts (the dead primary, READONLY from a demoted one)
+    every 0.25 s until `seconds` have passed: Sentinels promote a replica about a second after
+    down-after-milliseconds. A time budget, not a count, because redis-py nests a connect retry
+    inside each command retry (counts would multiply). The commands retried are idempotent or
+    harmless twice: the outbox's XADD is deduplicated by event id downstream."""
+
+    def __init__(self, seconds: float):
+        super().__init__(ConstantBackoff(0.25), retries=-1)
+        self.seconds = seconds
+
+    def call_with_retry(self, do, fail):
+        deadline = time.monotonic() + self.seconds
+        while True:
+            try:
+                return do()
+            except self._supported_errors as error:
+                fail(error)
+                if time.monotonic() + 0.25 > deadline:
+                    raise
+                time.sleep(0.25)
+
+
 def _sentinel_client(url: str, sentinels: list[tuple[str, int]], master: str) -> redis.Redis:
     parsed = parse_url(url)
     timeout = settings.BACKEND_TIMEOUT_SECONDS
@@ -65,6 +93,7 @@ def _sentinel_client(url: str, sentinels: list[tuple[str, int]], master: str) ->
         username=parsed.get("username"),
         password=parsed.get("password"),
         decode_responses=True,
+        retry=FailoverRetry(settings.REDIS_FAILOVER_WAIT_SECONDS),
         **_connection_kwargs(timeout),
     )
 
@@ -98,7 +127,13 @@ def get_redis() -> redis.Redis:
 
 
 def cache_settings(
-    url: str, *, sentinels: str, master: str, sentinel_password: str, timeout: float
+    url: str,
+    *,
+    sentinels: str,
+    master: str,
+    sentinel_password: str,
+    timeout: float,
+    failover_wait: float,
 ) -> dict:
     """Django's CACHES["default"] (django-redis) for the same topology as get_redis()."""
     options = {"SOCKET_CONNECT_TIMEOUT": timeout, "SOCKET_TIMEOUT": timeout}
@@ -118,6 +153,7 @@ def cache_settings(
             "socket_timeout": timeout,
             "password": sentinel_password or None,
         }
+        options["CONNECTION_POOL_KWARGS"] = {"retry": FailoverRetry(failover_wait)}
     return {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": location,

@@ -193,6 +193,8 @@ REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 REDIS_SENTINELS = env_str("REDIS_SENTINELS", "")
 REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER", "shopsite")
 REDIS_SENTINEL_PASSWORD = env_str("REDIS_SENTINEL_PASSWORD", "")
+# With Sentinels: how long a command keeps retrying while a replica is being promoted.
+REDIS_FAILOVER_WAIT_SECONDS = env_float("REDIS_FAILOVER_WAIT_SECONDS", 3.0)
 try:
     parse_sentinels(REDIS_SENTINELS)
 except ValueError as exc:
@@ -218,6 +220,7 @@ def redis_cache(redis_url: str) -> dict:
         master=REDIS_SENTINEL_MASTER,
         sentinel_password=REDIS_SENTINEL_PASSWORD,
         timeout=BACKEND_TIMEOUT_SECONDS,
+        failover_wait=REDIS_FAILOVER_WAIT_SECONDS,
     )
 
 

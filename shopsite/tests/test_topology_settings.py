@@ -8,8 +8,10 @@ processes by tests/cluster (make test-cluster).
 import os
 import subprocess
 import sys
+import time
 
 import pytest
+import redis
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from pymongo import ReadPreference
 from pymongo.write_concern import WriteConcern
@@ -112,7 +114,12 @@ def test_parse_sentinels():
 
 def test_cache_settings_single_server_and_sentinel():
     single = redis_client.cache_settings(
-        "redis://:pw@host:6380/4", sentinels="", master="shopsite", sentinel_password="", timeout=2
+        "redis://:pw@host:6380/4",
+        sentinels="",
+        master="shopsite",
+        sentinel_password="",
+        timeout=2,
+        failover_wait=3,
     )
     assert single["LOCATION"] == "redis://:pw@host:6380/4"
     assert "CONNECTION_FACTORY" not in single["OPTIONS"]
@@ -123,6 +130,7 @@ def test_cache_settings_single_server_and_sentinel():
         master="shopsite",
         sentinel_password="spw",
         timeout=2,
+        failover_wait=3,
     )
     # django-redis takes the monitored name from the URL's host; one URL: reads on the primary.
     assert sentinel["LOCATION"] == "redis://:pw@shopsite/4"
@@ -131,6 +139,7 @@ def test_cache_settings_single_server_and_sentinel():
     )
     assert sentinel["OPTIONS"]["SENTINELS"] == [("s1", 26379), ("s2", 26379)]
     assert sentinel["OPTIONS"]["SENTINEL_KWARGS"]["password"] == "spw"
+    assert sentinel["OPTIONS"]["CONNECTION_POOL_KWARGS"]["retry"].seconds == 3
 
 
 def test_sentinel_client_is_built_from_the_settings(settings):
@@ -144,10 +153,38 @@ def test_sentinel_client_is_built_from_the_settings(settings):
         assert pool.is_master
         assert pool.connection_kwargs["db"] == 5
         assert pool.connection_kwargs["password"] == "secret"
+        assert pool.connection_kwargs["retry"].seconds == settings.REDIS_FAILOVER_WAIT_SECONDS
         sentinels = pool.sentinel_manager.sentinels
         assert [s.connection_pool.connection_kwargs["port"] for s in sentinels] == [1, 2]
     finally:
         redis_client.close()
+
+
+def test_failover_retry_waits_its_time_budget_then_raises():
+    calls = []
+
+    def refused():
+        calls.append(time.monotonic())
+        raise redis.ConnectionError("refused")
+
+    retry = redis_client.FailoverRetry(1.0)
+    started = time.monotonic()
+    with pytest.raises(redis.ConnectionError):
+        retry.call_with_retry(refused, lambda error: None)
+    assert 0.7 <= time.monotonic() - started <= 1.5
+    assert 3 <= len(calls) <= 5
+    outcomes = iter([redis.ConnectionError("refused"), "PONG"])
+
+    def then_ok():
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    assert retry.call_with_retry(then_ok, lambda error: None) == "PONG"
+    # Not an outage (a wrong command, say): no retry.
+    with pytest.raises(redis.ResponseError):
+        retry.call_with_retry(lambda: (_ for _ in ()).throw(redis.ResponseError("x")), print)
 
 
 def test_cassandra_policy_is_token_and_datacenter_aware(settings):

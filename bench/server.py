@@ -89,11 +89,8 @@ class Server:
     auth: dict = field(default_factory=dict)
 
 
-@contextlib.contextmanager
-def production_server(workers: int = 2, threads: int = 4, env: dict[str, str] | None = None):
-    """`env` replaces settings of the bench environment (tests point it at their own stores)."""
-    env = {**bench_env(), **(env or {})}
-    prepare(env)
+def start_gunicorn(env: dict, *, workers: int, threads: int) -> tuple[str, subprocess.Popen]:
+    """gunicorn on a free port with the given environment, once it answers /healthz."""
     port = free_port()
     cmd = [
         sys.executable, "-m", "gunicorn", "shopsite.wsgi:application",
@@ -101,18 +98,28 @@ def production_server(workers: int = 2, threads: int = 4, env: dict[str, str] | 
         "--threads", str(threads), "--worker-class", "gthread", "--log-level", "warning",
     ]  # fmt: skip
     process = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    server = Server(url=f"http://127.0.0.1:{port}", process=process)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(url + "/healthz", timeout=2).status_code in (200, 503):
+                return url, process
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise RuntimeError("gunicorn did not start")
+        time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def production_server(workers: int = 2, threads: int = 4, env: dict[str, str] | None = None):
+    """`env` replaces settings of the bench environment (tests point it at their own stores)."""
+    env = {**bench_env(), **(env or {})}
+    prepare(env)
+    url, process = start_gunicorn(env, workers=workers, threads=threads)
+    server = Server(url=url, process=process)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(server.url + "/healthz", timeout=2).status_code in (200, 503):
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("gunicorn did not start")
-            time.sleep(0.2)
         login = httpx.post(
             server.url + "/auth/login/", json={"username": USERNAME, "password": PASSWORD}
         )

@@ -33,3 +33,12 @@ class StockLockBusy(Exception):
     def __init__(self, product_id):
         super().__init__(f"Product {product_id} is busy: stock lock wait exceeded; retry.")
         self.product_id = str(product_id)
+
+
+class StockLockLost(StockLockBusy):
+    """The lock expired while held (a stalled process) and another holder wrote since: this
+    write was fenced off and not applied (503, retry)."""
+
+    def __init__(self, product_id):
+        super().__init__(product_id)
+        self.args = (f"Product {product_id}: stock lock expired before the write; retry.",)

@@ -1,7 +1,9 @@
 """The products collection: the only module that talks to it.
 
 Document shape (see helper-datamodel): {_id, name, name_lower, category, price_cents, stock,
-available, description, created_at, updated_at}. Filters are built here from typed arguments,
+available, description, created_at, updated_at}, and once its stock was changed under a lock:
+stock_fence (the fencing token of the last write, locks.py) and stock_marks (open purchase
+intents that took stock). Filters are built here from typed arguments,
 never from user-supplied dicts.
 """
 
@@ -17,6 +19,8 @@ from shopsite.mongo import ensure_indexes as create_each
 from shopsite.mongo import get_db
 
 COLLECTION = "products"
+MARKS = "stock_marks"
+FENCE = "stock_fence"
 
 INDEXES = [
     # The seed's requirement: filtering by category uses this index.
@@ -109,10 +113,30 @@ def insert_many(docs: list[dict]) -> list[dict]:
     return docs
 
 
-def update_fields(product_id: ObjectId, fields: dict) -> dict | None:
-    """$set the given (already validated) fields; the document after, or None if missing."""
+def _fenced(query: dict, fence: int | None) -> dict:
+    """Only a product whose fence is at most the writer's token (or has none) matches; see
+    locks.py. Without a token (tests, one-off scripts) the write is unfenced."""
+    if fence is not None:
+        query[FENCE] = {"$not": {"$gt": fence}}
+    return query
+
+
+def _fence_set(update: dict, fence: int | None, now) -> dict:
+    fields = update.setdefault("$set", {})
+    fields["updated_at"] = now
+    if fence is not None:
+        fields[FENCE] = fence
+    return update
+
+
+def update_fields(product_id: ObjectId, fields: dict, *, fence: int | None = None) -> dict | None:
+    """$set the given (already validated) fields; the document after, or None if missing (or
+    fenced off)."""
+    update = {"$set": dict(fields)}
+    if fence is not None:
+        update["$set"][FENCE] = fence
     return products().find_one_and_update(
-        {"_id": product_id}, {"$set": fields}, return_document=ReturnDocument.AFTER
+        _fenced({"_id": product_id}, fence), update, return_document=ReturnDocument.AFTER
     )
 
 
@@ -121,6 +145,7 @@ def stock_add(
     delta: int,
     *,
     now,
+    fence: int | None = None,
     minimum_after: int = 0,
     maximum_after: int | None = None,
     require_available: bool = False,
@@ -138,10 +163,59 @@ def stock_add(
     if require_available:
         query["available"] = True
     return products().find_one_and_update(
-        query,
-        {"$inc": {"stock": delta}, "$set": {"updated_at": now}},
+        _fenced(query, fence),
+        _fence_set({"$inc": {"stock": delta}}, fence, now),
         return_document=ReturnDocument.AFTER,
     )
+
+
+# --- Stock taken for a purchase intent (orders/services.py) ---------------------------------------
+# The product records which intents its stock was taken for (`stock_marks`: "<intent>:<qty>"),
+# in the same update that takes it, so recovery can tell whether a take happened and undo or
+# settle it exactly once.
+def stock_take_marked(
+    product_id: ObjectId, quantity: int, *, mark: str, fence: int, now
+) -> dict | None:
+    """Take `quantity` unless already taken for `mark`; the document after, or None (too
+    little stock, unavailable, missing, already marked, or fenced off)."""
+    query = {
+        "_id": product_id,
+        "stock": {"$gte": quantity},
+        "available": True,
+        MARKS: {"$ne": mark},
+    }
+    return products().find_one_and_update(
+        _fenced(query, fence),
+        _fence_set({"$inc": {"stock": -quantity}, "$push": {MARKS: mark}}, fence, now),
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+def stock_return_marked(
+    product_id: ObjectId, quantity: int, *, mark: str, fence: int, now
+) -> dict | None:
+    """Give back what was taken for `mark` (once: the mark goes with it); None if there is no
+    such mark (never taken, or given back already) or fenced off."""
+    return products().find_one_and_update(
+        _fenced({"_id": product_id, MARKS: mark}, fence),
+        _fence_set({"$inc": {"stock": quantity}, "$pull": {MARKS: mark}}, fence, now),
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+def stock_unmark(product_id: ObjectId, *, mark: str, fence: int, now) -> dict | None:
+    """Forget `mark` (its order is placed: the stock stays taken); None if absent or fenced."""
+    return products().find_one_and_update(
+        _fenced({"_id": product_id, MARKS: mark}, fence),
+        _fence_set({"$pull": {MARKS: mark}}, fence, now),
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+def fence_raise(product_id: ObjectId, *, fence: int, now) -> None:
+    """Raise the product's fence to `fence` (no other change): a stalled holder's later write is
+    then rejected even if nobody else wrote in between."""
+    products().update_one(_fenced({"_id": product_id}, fence), _fence_set({}, fence, now))
 
 
 def delete_one(product_id: ObjectId) -> bool:

@@ -6,14 +6,16 @@ stock change. Every change records an event.
 """
 
 import logging
+from collections.abc import Callable
 
 from bson import ObjectId
 
 from eventlog.services import event_record
+from shopsite.faults import fault_point
 from shopsite.timeutil import utcnow
 
 from . import repository
-from .exceptions import ProductNotFound, ProductNotOrderable, StockConflict
+from .exceptions import ProductNotFound, ProductNotOrderable, StockConflict, StockLockLost
 from .locks import stock_locks
 
 logger = logging.getLogger(__name__)
@@ -112,11 +114,13 @@ def product_update(*, product_id, user_id, **fields) -> dict:
     if "name" in changes:
         changes["name_lower"] = changes["name"].lower()
     changes["updated_at"] = utcnow()
-    with stock_locks([oid]):
+    with stock_locks([oid]) as fence:
         before = repository.find_by_id(oid)
         if before is None:
             raise ProductNotFound(product_id)
-        after = repository.update_fields(oid, changes)
+        after = repository.update_fields(oid, changes, fence=fence)
+        if after is None and repository.find_by_id(oid) is not None:
+            raise StockLockLost(oid)
     if after is None:  # deleted in between
         raise ProductNotFound(product_id)
     changed = sorted(key for key in fields if before.get(key) != after.get(key))
@@ -160,13 +164,15 @@ def product_restock(*, product_id, delta: int, user_id) -> dict:
     """Add delta (negative: a correction) to the stock; 0 <= result <= MAX_STOCK or
     StockConflict."""
     oid = _oid(product_id)
-    with stock_locks([oid]):
-        after = repository.stock_add(oid, delta, now=utcnow(), maximum_after=MAX_STOCK)
+    with stock_locks([oid]) as fence:
+        after = repository.stock_add(oid, delta, now=utcnow(), fence=fence, maximum_after=MAX_STOCK)
         if after is None:
             current = repository.find_by_id(oid)
     if after is None:
         if current is None:
             raise ProductNotFound(product_id)
+        if current.get(repository.FENCE, 0) > fence:
+            raise StockLockLost(oid)
         if delta < 0:
             detail = f"Stock would go below 0: {current['stock']} available, delta {delta}."
         else:
@@ -190,32 +196,52 @@ def _record_stock_changed(oid, before: int, after: int, reason: str, user_id, **
     )
 
 
-def stock_take(*, quantities: dict[ObjectId, int]) -> dict[ObjectId, dict]:
-    """Decrease each product's stock by its quantity, all or none (the purchase).
+def stock_mark(intent_id: str, quantity: int) -> str:
+    return f"{intent_id}:{quantity}"
 
-    Returns the products after the decrement (their current price, name and category).
-    Raises ProductNotOrderable (missing / not for sale), StockConflict (too little stock) or
-    StockLockBusy; then every decrement already made has been given back.
+
+def stock_take(
+    *, quantities: dict[ObjectId, int], intent_id: str, check: Callable[[], None] | None = None
+) -> dict[ObjectId, dict]:
+    """Decrease each product's stock by its quantity for a purchase intent, all or none.
+
+    Each take is recorded on the product (its mark) in the same write, so it happens at most
+    once per intent and can be undone (stock_release) or settled (stock_settle) exactly once,
+    also by the recovery after a crash. Returns the products after the decrement (their
+    current price, name and category). `check` runs once every lock is held, before any take
+    (the purchase verifies there that the recovery has not aborted it: a recovery deciding
+    later has to wait for these locks, so it sees the takes). Raises ProductNotOrderable
+    (missing / not for sale),
+    StockConflict (too little stock), StockLockBusy or StockLockLost; then every take already
+    made has been given back.
     """
     taken: dict[ObjectId, dict] = {}
     now = utcnow()
-    with stock_locks(quantities):
+    with stock_locks(quantities) as fence:
+        fault_point("after_lock")
+        if check is not None:
+            check()
         try:
             for oid, quantity in quantities.items():
-                doc = repository.stock_add(oid, -quantity, now=now, require_available=True)
+                doc = repository.stock_take_marked(
+                    oid, quantity, mark=stock_mark(intent_id, quantity), fence=fence, now=now
+                )
                 if doc is None:
-                    raise _why_not_taken(oid, quantity)
+                    raise _why_not_taken(oid, quantity, fence)
                 taken[oid] = doc
+                fault_point(f"after_stock_{len(taken)}")
         except BaseException:
-            _give_back({oid: quantities[oid] for oid in taken})
+            _release({oid: quantities[oid] for oid in taken}, intent_id, fence)
             raise
     return taken
 
 
-def _why_not_taken(oid: ObjectId, quantity: int) -> Exception:
+def _why_not_taken(oid: ObjectId, quantity: int, fence: int) -> Exception:
     current = repository.find_by_id(oid)
     if current is None:
         return ProductNotOrderable(oid, "missing")
+    if current.get(repository.FENCE, 0) > fence:
+        return StockLockLost(oid)
     if not current.get("available", True):
         return ProductNotOrderable(oid, "unavailable")
     return StockConflict(
@@ -226,21 +252,37 @@ def _why_not_taken(oid: ObjectId, quantity: int) -> Exception:
     )
 
 
-def stock_give_back(*, quantities: dict[ObjectId, int]) -> None:
-    """Undo a stock_take (e.g. the order could not be stored)."""
-    with stock_locks(quantities):
-        _give_back(quantities)
+def stock_release(*, quantities: dict[ObjectId, int], intent_id: str) -> None:
+    """Give back what an intent took, once (products it never took from are left as they are,
+    but their fence is raised so a stalled holder of the intent cannot take from them later)."""
+    with stock_locks(quantities) as fence:
+        _release(quantities, intent_id, fence, raise_fence=True)
 
 
-def _give_back(quantities: dict[ObjectId, int]) -> None:
+def _release(
+    quantities: dict[ObjectId, int], intent_id: str, fence: int, *, raise_fence: bool = False
+) -> None:
     now = utcnow()
+    lost = None
     for oid, quantity in quantities.items():
-        try:
-            if repository.stock_add(oid, quantity, now=now) is None:
-                logger.error("stock give-back: product %s vanished (%d units)", oid, quantity)
-        except Exception:
-            # Keep going: the other products must still get their units back.
-            logger.exception("stock give-back failed: product %s, %d units", oid, quantity)
+        mark = stock_mark(intent_id, quantity)
+        if repository.stock_return_marked(oid, quantity, mark=mark, fence=fence, now=now):
+            continue
+        current = repository.find_by_id(oid)
+        if current is not None and mark in current.get(repository.MARKS, ()):
+            lost = oid  # fenced off: a later holder wrote; undo again under a new lock
+        elif raise_fence:
+            repository.fence_raise(oid, fence=fence, now=now)
+    if lost is not None:
+        raise StockLockLost(lost)
+
+
+def stock_settle(*, quantities: dict[ObjectId, int], intent_id: str) -> None:
+    """The intent's order is placed: forget its marks (the stock stays taken). Idempotent."""
+    with stock_locks(quantities) as fence:
+        now = utcnow()
+        for oid, quantity in quantities.items():
+            repository.stock_unmark(oid, mark=stock_mark(intent_id, quantity), fence=fence, now=now)
 
 
 def stock_changes_record(

@@ -1,8 +1,9 @@
 """The event log's business functions. `event_record` is THE way the application records its events.
 
 event_record never raises and never waits on Cassandra: the event goes to a Redis stream (the
-outbox), or, if Redis is down, to a local spool file (fsync'd JSON lines). The worker
-(`manage.py eventlog_worker`, eventlog/worker.py) moves both into Cassandra.
+outbox), or, if Redis is down or the outbox holds EVENT_OUTBOX_MAX_PENDING events already (the
+worker is down or behind), to a local spool file (fsync'd JSON lines). The worker
+(`manage.py eventlog_worker`, eventlog/worker.py) moves both into Cassandra. Nothing is dropped.
 """
 
 import fcntl
@@ -31,23 +32,46 @@ SPOOL_SUFFIX = ".jsonl"
 _spool_lock = threading.Lock()
 
 
-def event_record(*, event_type: str, user_id: str | int | None, metadata: dict | str | None = None):
+# Append only while the stream holds fewer than ARGV[2] entries (one atomic round trip).
+_BOUNDED_XADD = """
+if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[2]) then return false end
+return redis.call('XADD', KEYS[1], '*', 'event', ARGV[1])
+"""
+
+
+class OutboxFull(Exception):
+    """The outbox holds EVENT_OUTBOX_MAX_PENDING events: the event goes to the spool."""
+
+
+def event_record(
+    *,
+    event_type: str,
+    user_id: str | int | None,
+    metadata: dict | str | None = None,
+    event_id: uuid.UUID | None = None,
+    timestamp: datetime | None = None,
+):
     """Queue an event for the Cassandra log; never raises, never waits on Cassandra.
 
-    Returns the new event's id (a UUID string).
+    A caller that may record the same event twice (crash recovery) passes a fixed event_id and
+    timestamp: the log stores it once. Returns the event's id (a UUID string).
     """
     try:
-        event = _event(event_type=event_type, user_id=user_id, metadata=metadata)
+        event = _event(
+            event_type=event_type,
+            user_id=user_id,
+            metadata=metadata,
+            event_id=event_id,
+            timestamp=timestamp,
+        )
     except Exception:
         logger.exception("event %r not recorded: could not be built", event_type)
         return None
     line = json.dumps(event)
     try:
-        get_redis().xadd(settings.EVENT_OUTBOX_STREAM, {"event": line})
+        outbox_append(line)
     except Exception as exc:
-        logger.warning(
-            "event outbox unavailable (%s); spooling %s locally", type(exc).__name__, event_type
-        )
+        logger.warning("event outbox refused (%s); spooling %s locally", exc_name(exc), event_type)
         try:
             spool_append(line)
         except Exception:
@@ -56,16 +80,49 @@ def event_record(*, event_type: str, user_id: str | int | None, metadata: dict |
     return event["event_id"]
 
 
-def _event(*, event_type, user_id, metadata) -> dict:
+def outbox_append(line: str) -> None:
+    """XADD to the outbox unless it is at its ceiling (OutboxFull)."""
+    added = get_redis().eval(
+        _BOUNDED_XADD, 1, settings.EVENT_OUTBOX_STREAM, line, settings.EVENT_OUTBOX_MAX_PENDING
+    )
+    if not added:
+        raise OutboxFull()
+
+
+def exc_name(exc: Exception) -> str:
+    return "outbox at its ceiling" if isinstance(exc, OutboxFull) else type(exc).__name__
+
+
+def outbox_status() -> dict:
+    """Pending events in the outbox against its ceiling, and events waiting in spool files.
+    Raises if Redis is down (the health check reports Redis itself)."""
+    pending = get_redis().xlen(settings.EVENT_OUTBOX_STREAM)
+    ceiling = settings.EVENT_OUTBOX_MAX_PENDING
+    directory = str(settings.EVENT_SPOOL_DIR)
+    spool_files = (
+        sum(1 for name in os.listdir(directory) if SPOOL_SUFFIX in name)
+        if os.path.isdir(directory)
+        else 0
+    )
+    status = {"pending": pending, "ceiling": ceiling, "spool_files": spool_files}
+    if pending >= ceiling:
+        status["reason"] = (
+            f"event outbox at its ceiling ({pending} pending events, ceiling {ceiling}): "
+            "new events are spooled to disk until the event worker catches up"
+        )
+    return status
+
+
+def _event(*, event_type, user_id, metadata, event_id=None, timestamp=None) -> dict:
     if metadata is not None and not isinstance(metadata, str):
         metadata = json.dumps(metadata, default=str, sort_keys=True)
     if metadata is not None and len(metadata) > METADATA_MAX_CHARS:
         metadata = metadata[:METADATA_MAX_CHARS]
     return {
-        "event_id": str(uuid.uuid4()),
+        "event_id": str(event_id or uuid.uuid4()),
         "event_type": str(event_type),
         "user_id": "" if user_id is None else str(user_id),
-        "timestamp": iso(utcnow()),
+        "timestamp": iso(timestamp or utcnow()),
         "metadata": metadata,
     }
 

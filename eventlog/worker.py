@@ -29,6 +29,7 @@ from django.conf import settings
 
 from shopsite.redis_client import get_redis
 
+from . import periodic
 from .manager import CassandraLogManager, LogEntry, get_log_manager
 from .services import SPOOL_SUFFIX, entry_from_event
 
@@ -98,6 +99,7 @@ class OutboxWorker:
     def run(self) -> None:
         """Until stop(): drain spool files, claim abandoned entries, read new ones, write them."""
         logger.info("eventlog worker %s started on stream %s", self.consumer, self.stream)
+        periodic_thread = periodic.start(self.stop_event)  # e.g. the purchase recovery
         backoff = 0.5
         while not self.stop_event.is_set():
             try:
@@ -110,6 +112,8 @@ class OutboxWorker:
                 self.stats.retries += 1
                 self.stop_event.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
+        if periodic_thread is not None:
+            periodic_thread.join(timeout=30)
         self._leave_group()
         logger.info("eventlog worker %s stopped", self.consumer)
 

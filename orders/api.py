@@ -1,5 +1,9 @@
 """Orders API (contract: Orders). Thin: validate, call a service or selector, serialise."""
 
+import hashlib
+import json
+import re
+
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -17,7 +21,13 @@ from shopsite.csv_export import FORMAT_PARAMETER, CSVExportMixin, csv_response, 
 from shopsite.pagination import PAGE_PARAMETERS, page_request, paginated, paginated_schema
 
 from . import selectors, services
-from .exceptions import OrderNotFound, OrderRejected
+from .exceptions import (
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
+    OrderNotFound,
+    OrderRejected,
+    PurchaseAborted,
+)
 from .exports import ORDER_ITEM_HEADER, order_item_rows
 from .serializers import (
     MAX_BULK_ORDERS,
@@ -35,7 +45,39 @@ class OrderErrorsMixin(CatalogErrorsMixin):
             exc = NotFound(str(exc))
         elif isinstance(exc, OrderRejected):
             exc = ValidationError(exc.errors)
+        elif isinstance(exc, IdempotencyKeyInUse):
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        elif isinstance(exc, IdempotencyKeyReused):
+            return Response({"detail": str(exc)}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        elif isinstance(exc, PurchaseAborted):
+            response = Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+            response["Retry-After"] = "1"
+            return response
         return super().handle_exception(exc)
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+# 1-255 visible ASCII characters (api-contract.md).
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def idempotency_key(request) -> str | None:
+    """The request's Idempotency-Key, None without one; 400 naming the header if malformed."""
+    value = request.headers.get(IDEMPOTENCY_HEADER)
+    if value is None:
+        return None
+    if not _IDEMPOTENCY_KEY.match(value):
+        raise ValidationError(
+            {IDEMPOTENCY_HEADER: ["Must be 1-255 visible ASCII characters (no spaces)."]}
+        )
+    return value
+
+
+def body_fingerprint(data) -> str:
+    """The request body's fingerprint: same JSON value, same fingerprint (key order aside)."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _place_input(data: dict) -> dict:
@@ -88,7 +130,30 @@ class OrderListApi(CSVExportMixin, OrderErrorsMixin, APIView):
         description="Each item's stock is decreased by its quantity, all or none; prices, names "
         "and categories are copied from the products at this moment. Missing or unavailable "
         "product: 400 naming the item. Too little stock: 409 and nothing is stored or changed. "
-        f"A list holds at most {MAX_BULK_ORDERS} orders.",
+        f"A list holds at most {MAX_BULK_ORDERS} orders. With an `Idempotency-Key` header "
+        "a retry (same key, same body) answers the first successful response again, with "
+        "`Idempotent-Replayed: true`, and places nothing more.",
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                str,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="1-255 visible ASCII characters chosen by the client, scoped to the "
+                "user and remembered for at least 24 hours: a retry with the same key and body "
+                "is answered with the first successful response and places nothing. Same key "
+                "with another body: 422; while the first request is in progress: 409. A "
+                "request that did not succeed is not remembered. Malformed: 400.",
+            ),
+            OpenApiParameter(
+                REPLAYED_HEADER,
+                str,
+                location=OpenApiParameter.HEADER,
+                response=[201],
+                enum=["true"],
+                description="`true` on a response replayed for a repeated Idempotency-Key.",
+            ),
+        ],
         request=PolymorphicProxySerializer(
             component_name="OrderCreate",
             serializers=[OrderInputSerializer(), OrderInputSerializer(many=True)],
@@ -96,14 +161,29 @@ class OrderListApi(CSVExportMixin, OrderErrorsMixin, APIView):
             many=False,
         ),
         responses={
-            201: PolymorphicProxySerializer(
-                component_name="OrderCreated",
-                serializers=[OrderOutputSerializer(), OrderOutputSerializer(many=True)],
-                resource_type_field_name=None,
-                many=False,
+            201: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="OrderCreated",
+                    serializers=[OrderOutputSerializer(), OrderOutputSerializer(many=True)],
+                    resource_type_field_name=None,
+                    many=False,
+                ),
+                description="Placed (or, with `Idempotent-Replayed: true`, placed earlier by a "
+                "request with the same Idempotency-Key and body).",
             ),
             **COMMON,
-            409: OpenApiResponse(STOCK_CONFLICT, description="Too little stock; nothing changed."),
+            409: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="OrderConflict",
+                    serializers=[STOCK_CONFLICT, ERROR],
+                    resource_type_field_name=None,
+                ),
+                description="Too little stock (nothing changed), or a request with the same "
+                "Idempotency-Key is still being processed.",
+            ),
+            422: OpenApiResponse(
+                ERROR, description="The Idempotency-Key was used with a different body."
+            ),
             503: BUSY,
         },
         examples=[
@@ -118,19 +198,34 @@ class OrderListApi(CSVExportMixin, OrderErrorsMixin, APIView):
         ],
     )
     def post(self, request):
-        if isinstance(request.data, list):
-            bulk = OrderBulkInputSerializer(data=request.data)
-            bulk.is_valid(raise_exception=True)
-            docs = services.orders_place_bulk(
-                orders=[_place_input(data) for data in bulk.validated_data],
+        key = idempotency_key(request)
+        bulk = isinstance(request.data, list)
+        if bulk:
+            serializer = OrderBulkInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            orders = [_place_input(data) for data in serializer.validated_data]
+        else:
+            serializer = OrderInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            orders = [_place_input(serializer.validated_data)]
+        replayed = False
+        if key is not None:
+            docs, replayed = services.orders_place_once(
+                orders=orders,
+                bulk=bulk,
                 user_id=request.user.pk,
+                key=key,
+                fingerprint=body_fingerprint(request.data),
             )
-            body = OrderOutputSerializer(docs, many=True).data
-            return Response(body, status=status.HTTP_201_CREATED)
-        one = OrderInputSerializer(data=request.data)
-        one.is_valid(raise_exception=True)
-        doc = services.order_place(**_place_input(one.validated_data), user_id=request.user.pk)
-        return Response(OrderOutputSerializer(doc).data, status=status.HTTP_201_CREATED)
+        elif bulk:
+            docs = services.orders_place_bulk(orders=orders, user_id=request.user.pk)
+        else:
+            docs = [services.order_place(**orders[0], user_id=request.user.pk)]
+        body = OrderOutputSerializer(docs if bulk else docs[0], many=bulk).data
+        response = Response(body, status=status.HTTP_201_CREATED)
+        if replayed:
+            response[REPLAYED_HEADER] = "true"
+        return response
 
 
 class OrderRecentApi(OrderErrorsMixin, APIView):

@@ -14,3 +14,27 @@ class OrderRejected(Exception):
     def __init__(self, errors):
         super().__init__("Order rejected.")
         self.errors = errors
+
+
+class PurchaseAborted(Exception):
+    """The recovery undid this purchase while it was still running (it took longer than
+    ORDER_INTENT_RECOVER_AFTER_SECONDS); nothing is placed or taken (503, retry)."""
+
+    def __init__(self):
+        super().__init__("The purchase took too long and was undone; nothing was placed. Retry.")
+
+
+class IdempotencyKeyInUse(Exception):
+    """Another request with this Idempotency-Key is still being processed (409)."""
+
+    def __init__(self):
+        super().__init__(
+            "A request with this Idempotency-Key is still being processed; retry later."
+        )
+
+
+class IdempotencyKeyReused(Exception):
+    """The Idempotency-Key was used with a different request body (422)."""
+
+    def __init__(self):
+        super().__init__("This Idempotency-Key was already used with a different request body.")

@@ -1,5 +1,7 @@
 """Dashboard forms for orders: the place-order form validates through the API serializer."""
 
+import uuid
+
 from django import forms
 
 from shopsite.money import cents_to_str
@@ -15,9 +17,12 @@ class PlaceOrderForm(forms.Form):
     """A customer and up to MAX_ROWS (product, quantity) rows; empty rows are ignored."""
 
     customer = forms.CharField(max_length=200)
+    # A new key per rendered form: a double click or a browser resubmit places one order.
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=255, required=False)
 
     def __init__(self, *args, products: list[dict], **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["idempotency_key"].initial = uuid.uuid4().hex
         choices = [("", "—")] + [
             (
                 str(p["_id"]),

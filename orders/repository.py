@@ -5,13 +5,13 @@ name, category, unit_price_cents, quantity, line_total_cents}], total_cents, qua
 created_by}. Lists are indexed sorted queries with skip/limit, never a whole collection.
 """
 
-import contextlib
 import re
 from datetime import datetime
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.collection import Collection
+from pymongo.errors import BulkWriteError
 
 from shopsite.mongo import ensure_indexes as create_each
 from shopsite.mongo import get_db
@@ -24,6 +24,7 @@ INDEXES = [
 ]
 
 NEWEST_FIRST = [("created_at", DESCENDING)]
+DUPLICATE_KEY = 11000
 _HEX24 = re.compile(r"^[0-9a-fA-F]{24}$")
 
 
@@ -44,19 +45,17 @@ def parse_id(value) -> ObjectId | None:
 
 
 def insert_many(docs: list[dict]) -> list[dict]:
-    """Insert in order; if the server fails half-way, remove what was written (no transactions)."""
+    """Insert the orders; idempotent when the ids are given (the purchase fixes them in its
+    intent): orders already stored are kept, the missing ones written. A failure is raised and
+    nothing is removed: the purchase recovery stores the rest later (orders/services.py)."""
     for doc in docs:
         doc.setdefault("_id", ObjectId())
     try:
-        if len(docs) == 1:
-            orders().insert_one(docs[0])
-        else:
-            orders().insert_many(docs, ordered=True)
-    except Exception:
-        # Best effort; the original error is what the caller must see.
-        with contextlib.suppress(Exception):
-            orders().delete_many({"_id": {"$in": [doc["_id"] for doc in docs]}})
-        raise
+        orders().insert_many(docs, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if not errors or any(error.get("code") != DUPLICATE_KEY for error in errors):
+            raise
     return docs
 
 

@@ -1,5 +1,9 @@
 """Staff dashboard pages for orders (the Sales page lives in stats_views.py)."""
 
+import hashlib
+import json
+import uuid
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -12,7 +16,13 @@ from sessions_app.permissions import staff_required
 from shopsite.csv_export import csv_link, csv_response, wants_csv_page
 
 from . import selectors, services
-from .exceptions import OrderNotFound, OrderRejected
+from .exceptions import (
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
+    OrderNotFound,
+    OrderRejected,
+    PurchaseAborted,
+)
 from .exports import ORDER_ITEM_HEADER, order_item_rows
 from .forms import OrderFilterForm, PlaceOrderForm
 
@@ -76,19 +86,39 @@ def order_place(request):
     products = catalog_selectors.products_orderable(limit=500)
     form = PlaceOrderForm(request.POST or None, products=products)
     if request.method == "POST" and form.is_valid():
+        items = [dict(item) for item in form.validated["items"]]
+        order = {"customer": form.validated["customer"], "items": items, "created_at": None}
+        key = form.cleaned_data.get("idempotency_key") or uuid.uuid4().hex
         try:
-            doc = services.order_place(
-                customer=form.validated["customer"],
-                items=[dict(item) for item in form.validated["items"]],
-                user_id=request.user.pk,
-            )
+            try:
+                docs, _ = services.orders_place_once(
+                    orders=[order],
+                    bulk=False,
+                    user_id=request.user.pk,
+                    key=key,
+                    fingerprint=order_fingerprint(order),
+                )
+            except IdempotencyKeyInUse:
+                # The same form submitted twice: wait for the first submission's order.
+                docs = services.wait_for_idempotent(user_id=request.user.pk, key=key)
+                if not docs:
+                    raise
         except OrderRejected as exc:
             form.add_item_errors(exc.errors)
         except StockConflict as exc:
             form.add_stock_error(exc.product_id, exc.available)
-        except StockLockBusy as exc:
+        except (StockLockBusy, PurchaseAborted, IdempotencyKeyInUse) as exc:
             form.add_error(None, str(exc))
+        except IdempotencyKeyReused:
+            form.add_error(
+                None, "This form was already used for another order: reload it to start anew."
+            )
         else:
-            messages.success(request, f"Order placed for {doc['customer']}.")
-            return redirect("dashboard-order-detail", order_id=str(doc["_id"]))
+            messages.success(request, f"Order placed for {docs[0]['customer']}.")
+            return redirect("dashboard-order-detail", order_id=str(docs[0]["_id"]))
     return render(request, "orders/order_form.html", {"form": form})
+
+
+def order_fingerprint(order: dict) -> str:
+    canonical = json.dumps(order, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()

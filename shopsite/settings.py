@@ -237,15 +237,32 @@ TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 STOCK_LOCK_TIMEOUT_SECONDS = env_float("STOCK_LOCK_TIMEOUT_SECONDS", 5.0)
 STOCK_LOCK_WAIT_SECONDS = env_float("STOCK_LOCK_WAIT_SECONDS", 10.0)
 LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 5)
+# Purchase intents (orders/services.py) older than this are finished or undone by the recovery
+# the event worker runs; a purchase still running then fails safely (fencing, outcome record).
+ORDER_INTENT_RECOVER_AFTER_SECONDS = env_float("ORDER_INTENT_RECOVER_AFTER_SECONDS", 15.0)
+ORDER_INTENT_RECOVER_EVERY_SECONDS = env_float("ORDER_INTENT_RECOVER_EVERY_SECONDS", 2.0)
+# Idempotency-Key of POST /orders/: how long a successful response is replayed, and how long a
+# claim may stay "in progress" (a request cannot run longer: gunicorn's timeout is 30 s).
+IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)
+IDEMPOTENCY_PENDING_SECONDS = env_int("IDEMPOTENCY_PENDING_SECONDS", 120)
+# Test-only: shopsite/faults.py (crash tests). Empty in production.
+FAULT_INJECTION_FILE = env_str("FAULT_INJECTION_FILE", "")
 
 EVENT_OUTBOX_STREAM = env_str("EVENT_OUTBOX_STREAM", "eventlog:outbox")
 EVENT_SPOOL_DIR = Path(env_str("EVENT_SPOOL_DIR", str(BASE_DIR / ".services" / "event-spool")))
+# Pending events in the Redis outbox beyond which new events go to the disk spool instead (the
+# worker is down or behind: Redis memory stays bounded) and /healthz reports degraded.
+EVENT_OUTBOX_MAX_PENDING = env_int("EVENT_OUTBOX_MAX_PENDING", 1_000_000)
 # Outbox worker: events per Cassandra batch; a crashed worker's entries are reclaimed
 # after they idle this long.
 EVENT_WORKER_BATCH_SIZE = env_int("EVENT_WORKER_BATCH_SIZE", 500)
 EVENT_WORKER_CLAIM_IDLE_SECONDS = env_float("EVENT_WORKER_CLAIM_IDLE_SECONDS", 60.0)
 # How long a partial batch waits for more events (a trickle is written in fewer, larger rounds).
 EVENT_WORKER_LINGER_MS = env_int("EVENT_WORKER_LINGER_MS", 50)
+# Run by the worker process beside the outbox loop (eventlog/periodic.py): (function, every s).
+WORKER_PERIODIC_TASKS = [
+    ("orders.services.order_intents_recover", ORDER_INTENT_RECOVER_EVERY_SECONDS),
+]
 
 BACKUP_DIR = Path(env_str("BACKUP_DIR", str(BASE_DIR / "mongo_backup")))
 BACKUP_RETENTION = env_int("BACKUP_RETENTION", 24)

@@ -100,7 +100,7 @@ def test_edit_changes_only_the_fields_changed(staff_browser, staff_user):
     assert 'value="Mug"' in page and 'value="7.50"' in page
     assert 'name="initial-stock" value="10"' in page
     # A purchase happens while the form is open.
-    services.stock_take(quantities={doc["_id"]: 3})
+    services.stock_take(quantities={doc["_id"]: 3}, intent_id="test")
     form = {
         "name": "Big Mug", "category": "kitchen", "price": "8.00", "stock": "10",
         "available": "on", "description": "",

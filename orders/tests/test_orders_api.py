@@ -111,7 +111,7 @@ def test_rollback_when_the_locked_decrement_fails(staff_client, mongo, staff_use
     from catalog.exceptions import StockConflict
 
     with pytest.raises(StockConflict) as caught:
-        catalog_services.stock_take(quantities=quantities)
+        catalog_services.stock_take(quantities=quantities, intent_id="test")
     assert caught.value.product_id == second["id"]
     assert stock_of(staff_client, first["id"]) == 5
     assert stock_of(staff_client, second["id"]) == 1

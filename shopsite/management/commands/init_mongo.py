@@ -6,11 +6,12 @@ from django.core.management.base import BaseCommand
 from pymongo.errors import CollectionInvalid
 
 from catalog import repository as catalog_repository
+from orders import purchase_repository
 from orders import repository as orders_repository
 from shopsite.mongo import get_db
 
 # Each repository names its COLLECTION and creates its own indexes.
-REPOSITORIES = [catalog_repository, orders_repository]
+REPOSITORIES = [catalog_repository, orders_repository, purchase_repository]
 
 
 def init_mongo() -> dict[str, list[str]]:

@@ -1,0 +1,141 @@
+"""The purchase journal: the only module that touches its stores.
+
+- `order_intents` (MongoDB): one document per purchase in progress, written before any stock
+  is taken: {_id, created_at, user_id, bulk, quantities: [{product_id, quantity}], order_ids,
+  idempotency_key, idempotency_token}. Deleted when the purchase is finished or undone.
+  Orders lists and stats never read it.
+- `order_intent_outcomes` (MongoDB): the one decision per intent, {_id: intent id, outcome:
+  "commit" (with the order documents) | "abort", created_at}. Decided by inserting it: the
+  unique `_id` makes the first insert win on MongoDB and on FerretDB alike (an insert is
+  atomic on both, unlike FerretDB's read-then-replace updates), so a purchase and the
+  recovery can never decide differently.
+- `idempotency:<user>:<sha256(key)>` (Redis, with a TTL): a claimed Idempotency-Key, JSON
+  {state: "pending" | "done", fingerprint, token, order_ids, bulk}.
+"""
+
+import json
+
+from bson import ObjectId
+from pymongo import ASCENDING, IndexModel
+from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
+
+from shopsite.mongo import ensure_indexes as create_each
+from shopsite.mongo import get_db
+from shopsite.redis_client import get_redis
+
+COLLECTION = "order_intents"
+OUTCOMES = "order_intent_outcomes"
+INDEXES = [
+    IndexModel([("created_at", ASCENDING)], name="created_at"),
+    IndexModel([("idempotency_key", ASCENDING)], name="idempotency_key"),
+]
+OUTCOME_INDEXES = [IndexModel([("created_at", ASCENDING)], name="created_at")]
+COMMIT, ABORT = "commit", "abort"
+
+
+def intents() -> Collection:
+    return get_db()[COLLECTION]
+
+
+def outcomes() -> Collection:
+    return get_db()[OUTCOMES]
+
+
+def ensure_indexes() -> list[str]:
+    return create_each(intents(), INDEXES) + create_each(outcomes(), OUTCOME_INDEXES)
+
+
+# --- intents --------------------------------------------------------------------------------------
+def intent_insert(doc: dict) -> dict:
+    intents().insert_one(doc)
+    return doc
+
+
+def intent_delete(intent_id: ObjectId) -> None:
+    intents().delete_one({"_id": intent_id})
+
+
+def intents_created_before(cutoff, *, limit: int) -> list[dict]:
+    return list(intents().find({"created_at": {"$lt": cutoff}}).sort("created_at", 1).limit(limit))
+
+
+def intent_count() -> int:
+    return intents().count_documents({})
+
+
+def intent_with_key(idempotency_key: str) -> dict | None:
+    return intents().find_one({"idempotency_key": idempotency_key}, {"_id": 1})
+
+
+# --- outcomes -------------------------------------------------------------------------------------
+def outcome_decide(intent_id: ObjectId, outcome: str, *, now, orders: list[dict] | None = None):
+    """Record the outcome unless one is recorded already; returns the outcome that holds."""
+    doc = {"_id": intent_id, "outcome": outcome, "created_at": now}
+    if orders is not None:
+        doc["orders"] = orders
+    try:
+        outcomes().insert_one(doc)
+        return doc
+    except DuplicateKeyError:
+        return outcomes().find_one({"_id": intent_id})
+
+
+def outcome_get(intent_id: ObjectId) -> dict | None:
+    return outcomes().find_one({"_id": intent_id})
+
+
+def outcome_delete(intent_id: ObjectId) -> None:
+    outcomes().delete_one({"_id": intent_id})
+
+
+def outcomes_created_before(cutoff, *, outcome: str, limit: int) -> list[ObjectId]:
+    query = {"created_at": {"$lt": cutoff}, "outcome": outcome}
+    return [doc["_id"] for doc in outcomes().find(query, {"_id": 1}).limit(limit)]
+
+
+# --- idempotency keys (Redis) ---------------------------------------------------------------------
+# Delete the record only if it is still the given claim's pending record.
+_RELEASE = """
+local value = redis.call('GET', KEYS[1])
+if not value then return 0 end
+local record = cjson.decode(value)
+if record['state'] == 'pending' and record['token'] == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+def idempotency_claim(key: str, record: dict, *, ttl: int) -> dict | None:
+    """Store the record if the key is free (atomic); else the record that holds the key."""
+    client = get_redis()
+    for _ in range(3):
+        if client.set(key, json.dumps(record), nx=True, ex=ttl):
+            return None
+        value = client.get(key)
+        if value is not None:
+            return json.loads(value)
+    raise RuntimeError("idempotency key kept changing")  # expiring exactly then, thrice
+
+
+def idempotency_store(key: str, record: dict, *, ttl: int) -> None:
+    get_redis().set(key, json.dumps(record), ex=ttl)
+
+
+def idempotency_release(key: str, token: str) -> bool:
+    return bool(get_redis().eval(_RELEASE, 1, key, token))
+
+
+def idempotency_get(key: str) -> dict | None:
+    value = get_redis().get(key)
+    return None if value is None else json.loads(value)
+
+
+def outcomes_delete_without_intent(intent_ids: list[ObjectId]) -> int:
+    """Delete those outcomes whose intent no longer exists."""
+    alive = {doc["_id"] for doc in intents().find({"_id": {"$in": intent_ids}}, {"_id": 1})}
+    gone = [i for i in intent_ids if i not in alive]
+    if not gone:
+        return 0
+    return outcomes().delete_many({"_id": {"$in": gone}}).deleted_count

@@ -99,6 +99,16 @@ def staff_client(staff_user, redis_client):
 
 
 @pytest.fixture
+def staff_token(staff_user, redis_client) -> str:
+    """A bearer token of the staff user, from POST /auth/login/ (its session carries claims)."""
+    response = APIClient().post(
+        "/auth/login/", {"username": "staff", "password": "staff-pass-123"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    return response.json()["session_token"]
+
+
+@pytest.fixture
 def staff_browser(client, staff_user, redis_client):
     """Django's test client signed in to the dashboard as staff (cookie session)."""
     client.force_login(staff_user)

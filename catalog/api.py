@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from shopsite.csv_export import FORMAT_PARAMETER, CSVExportMixin, csv_response, csv_schema
 from shopsite.pagination import PAGE_PARAMETERS, page_request, paginated, paginated_schema
+from shopsite.serializing import represent
 
 from . import selectors, services
 from .exceptions import ProductNotFound, StockConflict, StockLockBusy
@@ -76,7 +77,7 @@ class CatalogErrorsMixin:
 
 
 def _out(doc) -> dict:
-    return ProductOutputSerializer(doc).data
+    return represent(ProductOutputSerializer, doc)
 
 
 class ProductListApi(CSVExportMixin, CatalogErrorsMixin, APIView):

@@ -7,6 +7,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shopsite.serializing import represent
+
 from . import services
 from .authentication import DashboardSessionAuthentication
 from .dashboard_binding import bind
@@ -87,7 +89,7 @@ class LogoutApi(APIView):
 def _session_response(session: Session | None, code=status.HTTP_200_OK) -> Response:
     if session is None:
         raise exceptions.NotFound("No active session for this user.")
-    response = Response(SessionOutputSerializer(session.as_dict()).data, status=code)
+    response = Response(represent(SessionOutputSerializer, session.as_dict()), status=code)
     response["Cache-Control"] = "no-store"  # it carries a bearer token
     return response
 

@@ -3,8 +3,12 @@
 import logging
 import sys
 
+from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
+from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.module_loading import import_string
 from django.views import defaults
 
 from .errors import backend_of
@@ -55,8 +59,6 @@ class RequestSizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.conf import settings
-
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -67,3 +69,71 @@ class RequestSizeLimitMiddleware:
                 {"detail": f"Request body too large: at most {limit} bytes."}, status=413
             )
         return self.get_response(request)
+
+
+# Pages (cookie sessions, CSRF, messages) live under these; everything else is the JSON API.
+BROWSER_PATH_PREFIXES = ("/dashboard/", "/accounts/", "/admin/")
+
+
+def _is_bearer_api_request(request) -> bool:
+    return request.META.get("HTTP_AUTHORIZATION", "")[:7].lower() == "bearer " and not (
+        request.path_info.startswith(BROWSER_PATH_PREFIXES)
+    )
+
+
+class BrowserMiddleware:
+    """Runs settings.BROWSER_MIDDLEWARE (cookie session, CSRF, login, messages, htmx) for every
+    request except bearer-authenticated API calls, which need none of it: DRF authenticates
+    them from the token alone, and CSRF protects only ambient (cookie) credentials.
+
+    The inner chain is built as Django builds MIDDLEWARE, and its process_view /
+    process_exception / process_template_response hooks run from here in the same order.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        handler = get_response
+        self._view_hooks: list = []
+        self._exception_hooks: list = []
+        self._template_hooks: list = []
+        for path in reversed(settings.BROWSER_MIDDLEWARE):
+            try:
+                middleware = import_string(path)(handler)
+            except MiddlewareNotUsed:
+                continue
+            if hasattr(middleware, "process_view"):
+                self._view_hooks.insert(0, middleware.process_view)
+            if hasattr(middleware, "process_exception"):
+                self._exception_hooks.append(middleware.process_exception)
+            if hasattr(middleware, "process_template_response"):
+                self._template_hooks.append(middleware.process_template_response)
+            handler = convert_exception_to_response(middleware)
+        self._browser_chain = handler
+
+    def __call__(self, request):
+        if _is_bearer_api_request(request):
+            return self.get_response(request)
+        request._shopsite_browser_chain = True
+        return self._browser_chain(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if getattr(request, "_shopsite_browser_chain", False):
+            for hook in self._view_hooks:
+                response = hook(request, view_func, view_args, view_kwargs)
+                if response is not None:
+                    return response
+        return None
+
+    def process_exception(self, request, exception):
+        if getattr(request, "_shopsite_browser_chain", False):
+            for hook in self._exception_hooks:
+                response = hook(request, exception)
+                if response is not None:
+                    return response
+        return None
+
+    def process_template_response(self, request, response):
+        if getattr(request, "_shopsite_browser_chain", False):
+            for hook in self._template_hooks:
+                response = hook(request, response)
+        return response

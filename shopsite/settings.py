@@ -92,14 +92,24 @@ MIDDLEWARE = [
     "shopsite.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Runs BROWSER_MIDDLEWARE, except for bearer-token API calls (they need none of it).
+    "shopsite.middleware.BrowserMiddleware",
+]
+BROWSER_MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "sessions_app.middleware.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+]
+# Django's checks look for the cookie middleware in MIDDLEWARE only; shopsite's own check
+# (shopsite/apps.py) makes sure BROWSER_MIDDLEWARE has it.
+SILENCED_SYSTEM_CHECKS = [
+    *("admin.E408", "admin.E409", "admin.E410"),
+    *("security.W003", "security.W010", "security.W013"),
 ]
 
 # Paths answer with and without the trailing slash (see shopsite/routing.py), so never redirect.
@@ -290,6 +300,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["sessions_app.permissions.IsStaff"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "shopsite.negotiation.JSONFirstContentNegotiation",
     "DEFAULT_PARSER_CLASSES": ["shopsite.parsers.ShopJSONParser"],
     "EXCEPTION_HANDLER": "shopsite.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -93,26 +93,6 @@ def exc_name(exc: Exception) -> str:
     return "outbox at its ceiling" if isinstance(exc, OutboxFull) else type(exc).__name__
 
 
-def outbox_status() -> dict:
-    """Pending events in the outbox against its ceiling, and events waiting in spool files.
-    Raises if Redis is down (the health check reports Redis itself)."""
-    pending = get_redis().xlen(settings.EVENT_OUTBOX_STREAM)
-    ceiling = settings.EVENT_OUTBOX_MAX_PENDING
-    directory = str(settings.EVENT_SPOOL_DIR)
-    spool_files = (
-        sum(1 for name in os.listdir(directory) if SPOOL_SUFFIX in name)
-        if os.path.isdir(directory)
-        else 0
-    )
-    status = {"pending": pending, "ceiling": ceiling, "spool_files": spool_files}
-    if pending >= ceiling:
-        status["reason"] = (
-            f"event outbox at its ceiling ({pending} pending events, ceiling {ceiling}): "
-            "new events are spooled to disk until the event worker catches up"
-        )
-    return status
-
-
 def _event(*, event_type, user_id, metadata, event_id=None, timestamp=None) -> dict:
     if metadata is not None and not isinstance(metadata, str):
         metadata = json.dumps(metadata, default=str, sort_keys=True)

@@ -1,5 +1,7 @@
-"""Backend health checks, run in parallel so one slow backend bounds the whole check."""
+"""Backend health checks, run in parallel so one slow backend bounds the whole check; and the
+event outbox's backlog against its ceiling (EVENT_OUTBOX_MAX_PENDING)."""
 
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -24,7 +26,36 @@ def _cassandra() -> None:
 
 
 CHECKS = {"mongodb": _mongodb, "redis": _redis, "cassandra": _cassandra}
-_pool = ThreadPoolExecutor(max_workers=len(CHECKS) * 2, thread_name_prefix="health")
+_pool = ThreadPoolExecutor(max_workers=(len(CHECKS) + 1) * 2, thread_name_prefix="health")
+# Spool files are named outbox-<host>-<pid>.jsonl (eventlog/services.py).
+SPOOL_MARK = ".jsonl"
+
+
+def _outbox() -> dict:
+    """Events waiting in the Redis outbox against the ceiling, and spool files on this host.
+    At the ceiling new events go to the disk spool (nothing is lost), but the worker is down or
+    behind: degraded, with the reason."""
+    directory = str(settings.EVENT_SPOOL_DIR)
+    spool_files = (
+        sum(1 for name in os.listdir(directory) if SPOOL_MARK in name)
+        if os.path.isdir(directory)
+        else 0
+    )
+    ceiling = settings.EVENT_OUTBOX_MAX_PENDING
+    report = {"ok": True, "latency_ms": None, "ceiling": ceiling, "spool_files": spool_files}
+    try:
+        pending = get_redis().xlen(settings.EVENT_OUTBOX_STREAM)
+    except Exception as exc:
+        report.update(ok=False, pending=None, error=f"{type(exc).__name__}: events spooled to disk")
+        return report
+    report["pending"] = pending
+    if pending >= ceiling:
+        report.update(
+            ok=False,
+            error=f"event outbox at its ceiling ({pending} pending, ceiling {ceiling}): new "
+            "events are spooled to disk until the event worker catches up",
+        )
+    return report
 
 
 def _timed(check) -> dict:
@@ -39,6 +70,7 @@ def _timed(check) -> dict:
 def check_all() -> dict:
     deadline = settings.BACKEND_TIMEOUT_SECONDS + 1.0
     futures = {name: _pool.submit(_timed, check) for name, check in CHECKS.items()}
+    futures["outbox"] = _pool.submit(_outbox)
     report: dict = {}
     for name, future in futures.items():
         try:

@@ -47,6 +47,19 @@ _backend = inline_serializer(
                 "mongodb": _backend,
                 "redis": _backend,
                 "cassandra": _backend,
+                "outbox": inline_serializer(
+                    "OutboxHealth",
+                    {
+                        "ok": serializers.BooleanField(),
+                        "latency_ms": serializers.FloatField(allow_null=True),
+                        "pending": serializers.IntegerField(allow_null=True),
+                        "ceiling": serializers.IntegerField(),
+                        "spool_files": serializers.IntegerField(),
+                        "error": serializers.CharField(
+                            required=False, help_text="Why not ok (e.g. at the ceiling)."
+                        ),
+                    },
+                ),
             },
         ),
         (503, "application/json"): None,

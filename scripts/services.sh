@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, builds (cached) and runs shopsite's backing services as plain processes on 127.0.0.1:
 #   redis      Redis 7 from Debian                                      port $REDIS_PORT (6379)
-#   mongodb    FerretDB v1.24.2, SQLite backend, built with Go          port $MONGODB_PORT (27017)
+#   postgres   PostgreSQL 15 from Debian, FerretDB's storage            port $POSTGRES_PORT (5433)
+#   mongodb    FerretDB v1.24.2 on PostgreSQL, built with Go            port $MONGODB_PORT (27017)
 #   cassandra  Apache Cassandra 5.0 from its Maven Central jars, JDK 17 port $CASSANDRA_PORT (9042)
 # plus the mongodump/mongorestore tools built from MongoDB's Database Tools sources.
 #
@@ -17,6 +18,9 @@ STATE="${SHOPSITE_STATE:-$ROOT/.services}"
 BIN="$CACHE/bin"
 REDIS_PORT="${REDIS_PORT:-6379}"
 MONGODB_PORT="${MONGODB_PORT:-27017}"
+# Not 5432: a system PostgreSQL may own it.
+POSTGRES_PORT="${POSTGRES_PORT:-5433}"
+PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 CASSANDRA_PORT="${CASSANDRA_PORT:-9042}"
 CASSANDRA_STORAGE_PORT="${CASSANDRA_STORAGE_PORT:-17000}" # not 7000: the dashboard's port
 CASSANDRA_HEAP="${CASSANDRA_HEAP:-768m}"
@@ -26,7 +30,8 @@ MONGO_TOOLS_VERSION=100.10.0
 # scripts/mongo-tools/go.mod pins the pseudo-version of tag 100.10.0 (the tags lack a "v"), the
 # newest the module proxy serves here; it predates bypassEmptyTsReplacement, which suits FerretDB.
 JAVA17="${JAVA17:-/usr/lib/jvm/java-17-openjdk-amd64/bin/java}"
-ALL_SERVICES=(redis mongodb cassandra)
+# In start order: FerretDB (mongodb) stores its data in postgres.
+ALL_SERVICES=(redis postgres mongodb cassandra)
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -59,7 +64,8 @@ wait_for() { # name timeout_seconds logfile command...
 # ---------------------------------------------------------------------------------------------
 # install: everything is idempotent and cached
 # ---------------------------------------------------------------------------------------------
-APT_PACKAGES=(redis-server redis-tools cron docker-compose openjdk-17-jre-headless maven golang-go chromium)
+APT_PACKAGES=(redis-server redis-tools postgresql-15 cron docker-compose openjdk-17-jre-headless maven golang-go
+  chromium)
 
 apt_install() {
   local missing=()
@@ -68,13 +74,21 @@ apt_install() {
   done
   ((${#missing[@]} == 0)) && return 0
   log "apt-get install ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
+  export DEBIAN_FRONTEND=noninteractive UCF_FORCE_CONFFOLD=1
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # confold: keep the createcluster.conf written above.
+  apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
 }
 
 install_system() {
   local wanted=()
+  # Debian's postgresql-15 would create and start a cluster of its own on 5432: ours lives under
+  # $STATE. Said before the install, as Debian's postgresql-common documents.
+  if ! dpkg-query -W -f='${Status}' postgresql-15 2>/dev/null | grep -q "install ok installed"; then
+    mkdir -p /etc/postgresql-common
+    grep -qs '^create_main_cluster *= *false' /etc/postgresql-common/createcluster.conf ||
+      echo 'create_main_cluster = false' >>/etc/postgresql-common/createcluster.conf
+  fi
   for pkg in "${APT_PACKAGES[@]}"; do
     case $pkg in
       # The machine may already have these toolchains outside Debian's packages.
@@ -162,15 +176,70 @@ start_redis() {
   wait_for redis 15 "$dir/redis.log" redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping
 }
 
+# initdb and postgres refuse to run as root: as root, run them as Debian's postgres user.
+as_postgres() {
+  if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_ready() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$POSTGRES_PORT" -d postgres; }
+
+pg_sql() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres "$@"; }
+
+start_postgres() {
+  local dir="$STATE/postgres"
+  mkdir -p "$dir"
+  if port_open "$POSTGRES_PORT"; then
+    pid_alive postgres || log "postgres: port $POSTGRES_PORT already answers (not started by this script); reusing it"
+  else
+    # The state dir may belong to root; the cluster's folder must belong to the server's user.
+    ((EUID == 0)) && chown postgres: "$dir" && chmod 700 "$dir"
+    as_postgres test -w "$dir" ||
+      die "postgres: the postgres user cannot write $dir (a parent folder closed to other users?)"
+    if [[ ! -f "$dir/data/PG_VERSION" ]]; then
+      log "postgres: creating a cluster in $dir/data"
+      rm -rf "$dir/data"
+      as_postgres "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
+        >"$dir/initdb.log" 2>&1 || die "postgres: initdb failed (log: $dir/initdb.log)"
+    fi
+    # Settings on the command line, so a changed POSTGRES_PORT applies at the next start.
+    as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -s -w -t 60 start \
+      -o "-c listen_addresses=127.0.0.1 -c port=$POSTGRES_PORT -c unix_socket_directories='$dir'" ||
+      { tail -n 20 "$dir/postgres.log" >&2; die "postgres failed to start (log: $dir/postgres.log)"; }
+    head -n 1 "$dir/data/postmaster.pid" >"$dir/pid"
+  fi
+  wait_for postgres 60 "$dir/postgres.log" pg_ready
+  if [[ "$(pg_sql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'ferretdb'")" != 1 ]]; then
+    pg_sql -d postgres -c "CREATE DATABASE ferretdb"
+  fi
+  # FerretDB sends one SQL text for equality on any field (_jsonb->$1 @> $2): a generic plan
+  # cached for one field would seq-scan for all of them and never use the GIN indexes
+  # (shopsite/ferretdb_pg.py). Applies to new sessions: set before FerretDB connects.
+  pg_sql -d postgres -c "ALTER DATABASE ferretdb SET plan_cache_mode = force_custom_plan"
+}
+
+stop_postgres() {
+  local dir="$STATE/postgres"
+  if ! pid_alive postgres; then
+    rm -f "$dir/pid"
+    return 0
+  fi
+  # Fast shutdown: the default (smart) waits for FerretDB's pooled connections to go away.
+  as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -s -w -t 60 -m fast stop ||
+    as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -s -w -t 30 -m immediate stop
+  rm -f "$dir/pid"
+  log "postgres stopped"
+}
+
 start_mongodb() {
   local dir="$STATE/mongodb"
-  mkdir -p "$dir/data"
+  mkdir -p "$dir"
   if port_open "$MONGODB_PORT"; then
     pid_alive mongodb || log "mongodb: port $MONGODB_PORT already answers (not started by this script); reusing it"
     return 0
   fi
-  nohup "$BIN/shop-ferretdb" --listen-addr="127.0.0.1:$MONGODB_PORT" \
-    --sqlite-url="file:$dir/data/" --log-level=warn >>"$dir/ferretdb.log" 2>&1 &
+  nohup "$BIN/shop-ferretdb" --listen-addr="127.0.0.1:$MONGODB_PORT" --handler=postgresql \
+    --postgresql-url="postgres://postgres@127.0.0.1:$POSTGRES_PORT/ferretdb" \
+    --log-level=warn >>"$dir/ferretdb.log" 2>&1 &
   echo $! >"$dir/pid"
   wait_for mongodb 30 "$dir/ferretdb.log" port_open "$MONGODB_PORT"
 }
@@ -263,6 +332,7 @@ start_cassandra() {
 
 stop_service() {
   local name=$1 pidfile="$STATE/$1/pid"
+  [[ $name == postgres ]] && { stop_postgres; return 0; }
   if ! pid_alive "$name"; then
     rm -f "$pidfile"
     return 0
@@ -279,12 +349,27 @@ stop_service() {
   log "$name stopped"
 }
 
+# Resident memory of a process and its children, shared pages counted once (sum of Pss):
+# PostgreSQL runs a dozen processes over one shared memory segment.
+pss_kib() {
+  local pid total=0 kib
+  for pid in "$1" $(pgrep -P "$1" || true); do
+    kib="$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || true)"
+    total=$((total + ${kib:-0}))
+  done
+  echo "$total"
+}
+
 status_line() {
   local name=$1 port=$2 owner="not running"
   if pid_alive "$name"; then
-    local rss
-    rss="$(ps -o rss= -p "$(cat "$STATE/$name/pid")" | tr -d ' ')"
-    owner="running, pid $(cat "$STATE/$name/pid"), rss $((rss / 1024)) MiB"
+    local pid rss
+    pid="$(cat "$STATE/$name/pid")"
+    rss="$(ps -o rss= -p "$pid" | tr -d ' ')"
+    owner="running, pid $pid, rss $((rss / 1024)) MiB"
+    if [[ $name == postgres ]]; then
+      owner="running, pid $pid, rss (Pss of its $(($(pgrep -c -P "$pid" || true) + 1)) processes) $(($(pss_kib "$pid") / 1024)) MiB"
+    fi
   elif port_open "$port"; then
     owner="answering (not started by this script)"
   fi
@@ -311,9 +396,13 @@ main() {
       log "up: $(services_from_args "$@" | tr '\n' ' ')"
       ;;
     start) for svc in "$@"; do "start_$svc"; done ;;
-    stop | down) for svc in $(services_from_args "$@"); do stop_service "$svc"; done ;;
+    stop | down)
+      # Reverse start order: FerretDB before the PostgreSQL it uses.
+      for svc in $(services_from_args "$@" | tac); do stop_service "$svc"; done
+      ;;
     status)
       status_line redis "$REDIS_PORT"
+      status_line postgres "$POSTGRES_PORT"
       status_line mongodb "$MONGODB_PORT"
       status_line cassandra "$CASSANDRA_PORT"
       ;;
@@ -323,7 +412,7 @@ main() {
       ;;
     # Multi-node stores for the cluster tests: scripts/cluster.sh.
     cluster-up | cluster-down | cluster-status) exec bash "$ROOT/scripts/cluster.sh" "${cmd#cluster-}" "$@" ;;
-    *) die "usage: $0 install|up|down|status|env [redis|mongodb|cassandra...] | start|stop SERVICE | cluster-up|cluster-down|cluster-status" ;;
+    *) die "usage: $0 install|up|down|status|env [redis|postgres|mongodb|cassandra...] | start|stop SERVICE | cluster-up|cluster-down|cluster-status" ;;
   esac
 }
 

@@ -33,10 +33,33 @@ _BACKEND_EXCEPTIONS: tuple[tuple[type[BaseException], ...], str] = (
 )
 
 
+# FerretDB answers while its PostgreSQL is down or restarting, with an InternalError (code 1)
+# carrying the driver's message: an outage of the MongoDB service as the app sees it.
+_FERRETDB_STORAGE_DOWN = (
+    "failed to connect to",
+    "connection refused",
+    "conn closed",
+    "unexpected EOF",
+    "terminating connection",
+    "the database system is",  # ... starting up / shutting down / in recovery mode
+    "connection reset by peer",
+    "broken pipe",
+)
+
+
+def _ferretdb_storage_down(exc: BaseException) -> bool:
+    if not isinstance(exc, pymongo.errors.OperationFailure) or exc.code != 1:
+        return False
+    message = str((exc.details or {}).get("errmsg", ""))
+    return any(marker in message for marker in _FERRETDB_STORAGE_DOWN)
+
+
 def backend_of(exc: BaseException) -> str | None:
     """Name of the backend whose outage caused exc, or None if exc is not an outage."""
     if isinstance(exc, BackendUnavailable):
         return exc.backend
+    if _ferretdb_storage_down(exc):
+        return "mongodb"
     for classes, name in _BACKEND_EXCEPTIONS:
         if isinstance(exc, classes):
             return name

@@ -196,6 +196,12 @@ if MONGODB_STATS_READ_PREFERENCE not in {
         "MONGODB_STATS_READ_PREFERENCE must be primary, primaryPreferred, secondary, "
         f"secondaryPreferred or nearest, got {MONGODB_STATS_READ_PREFERENCE!r}"
     )
+# FerretDB's own PostgreSQL (scripts/services.sh), where init_mongo adds GIN indexes for equality
+# reads (shopsite/ferretdb_pg.py). Unused on real MongoDB and FerretDB/SQLite; empty: never used.
+FERRETDB_POSTGRESQL_URL = env_str(
+    "FERRETDB_POSTGRESQL_URL",
+    f"postgresql://postgres@127.0.0.1:{env_int('POSTGRES_PORT', 5433)}/ferretdb",
+)
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 # Sentinel mode when set: "host:port,host:port,..." of the Sentinels and the name they monitor;

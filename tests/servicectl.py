@@ -13,7 +13,22 @@ PORTS = {
     "redis": int(os.environ.get("REDIS_PORT", 6379)),
     "mongodb": int(os.environ.get("MONGODB_PORT", 27017)),
     "cassandra": int(os.environ.get("CASSANDRA_PORT", 9042)),
+    "postgres": int(os.environ.get("POSTGRES_PORT", 5433)),
 }
+# The backend the app sees fail when a service stops: FerretDB (mongodb) stores in postgres.
+APP_BACKEND = {"postgres": "mongodb"}
+
+
+def app_backend(name: str) -> str:
+    return APP_BACKEND.get(name, name)
+
+
+def require(name: str) -> None:
+    """Skip a test of a service this setup does not run (no PostgreSQL under real MongoDB)."""
+    import pytest
+
+    if not answers(name):
+        pytest.skip(f"{name} is not running here (127.0.0.1:{PORTS[name]})")
 
 
 def answers(name: str, timeout: float = 1.0) -> bool:
@@ -45,7 +60,7 @@ def wait_usable(name: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            CHECKS[name]()
+            CHECKS[app_backend(name)]()
             return
         except Exception:
             if time.monotonic() > deadline:

@@ -119,8 +119,10 @@ def test_home_needs_staff(client, plain_user, stores):
 
 
 @pytest.mark.fault
-def test_home_with_mongodb_stopped(staff_browser):
-    with servicectl.stopped("mongodb"):
+@pytest.mark.parametrize("service", ["mongodb", "postgres"])
+def test_home_with_mongodb_stopped(staff_browser, service):
+    servicectl.require(service)
+    with servicectl.stopped(service):
         response = staff_browser.get("/dashboard/", HTTP_ACCEPT="text/html")
     assert response.status_code == 200
     html = response.content.decode()

@@ -48,9 +48,11 @@ def test_healthz_ok_when_all_backends_answer(client, mongo, redis_client, cassan
 
 
 @pytest.mark.fault
-@pytest.mark.parametrize("backend", ["redis", "mongodb", "cassandra"])
-def test_healthz_names_a_stopped_backend(client, backend, mongo, redis_client, cassandra_keyspace):
-    with servicectl.stopped(backend):
+@pytest.mark.parametrize("service", ["redis", "mongodb", "cassandra", "postgres"])
+def test_healthz_names_a_stopped_backend(client, service, mongo, redis_client, cassandra_keyspace):
+    servicectl.require(service)
+    backend = servicectl.app_backend(service)  # PostgreSQL down is FerretDB's MongoDB down
+    with servicectl.stopped(service):
         response = client.get("/healthz")
         assert response.status_code == 503
         body = response.json()

@@ -28,6 +28,7 @@ from pymongo.errors import OperationFailure, PyMongoError
 
 from eventlog.services import event_record
 from shopsite import ferretdb_pg
+from shopsite.management.commands.init_mongo import ensure_gin_indexes
 from shopsite.mongo import ensure_indexes, get_db
 from shopsite.timeutil import iso, utcnow
 
@@ -518,6 +519,9 @@ def _restore(name: str, summary: ArchiveSummary) -> None:
         models = [_index_model(spec) for spec in info.indexes if spec.get("name") != "_id_"]
         if models:
             ensure_indexes(db[coll], models)
+    # --drop dropped the GIN indexes FerretDB/PostgreSQL's equality reads use.
+    ensure_gin_indexes()
+    for coll, info in summary.collections.items():
         found = _count(db[coll])
         if found != info.documents:
             raise BackupError(

@@ -21,6 +21,8 @@ from shopsite.mongo import get_db
 COLLECTION = "products"
 MARKS = "stock_marks"
 FENCE = "stock_fence"
+# Matched by equality: GIN indexes on FerretDB/PostgreSQL (shopsite/ferretdb_pg.py).
+EQUALITY_FIELDS = ["_id", "category", "available"]
 
 INDEXES = [
     # The seed's requirement: filtering by category uses this index.

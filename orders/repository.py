@@ -17,6 +17,8 @@ from shopsite.mongo import ensure_indexes as create_each
 from shopsite.mongo import get_db
 
 COLLECTION = "orders"
+# Matched by equality: GIN indexes on FerretDB/PostgreSQL (shopsite/ferretdb_pg.py).
+EQUALITY_FIELDS = ["_id", "day", "customer"]
 
 INDEXES = [
     IndexModel([("created_at", DESCENDING)], name="created_at"),

@@ -89,35 +89,64 @@ class Server:
     auth: dict = field(default_factory=dict)
 
 
-def start_gunicorn(env: dict, *, workers: int, threads: int) -> tuple[str, subprocess.Popen]:
-    """gunicorn on a free port with the given environment, once it answers /healthz."""
-    port = free_port()
+SERVERS = ("gthread", "uvicorn")
+
+
+def server_command(kind: str, port: int, workers: int, threads: int = 4) -> list[str]:
+    """gunicorn as production runs it; `gthread` is the WSGI thread worker, `uvicorn` Django's
+    ASGI handler under uvicorn workers (bench/overhead.py --server compares them)."""
     cmd = [
-        sys.executable, "-m", "gunicorn", "shopsite.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-        "--threads", str(threads), "--worker-class", "gthread", "--log-level", "warning",
+        sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+        "--workers", str(workers), "--log-level", "warning",
     ]  # fmt: skip
-    process = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    if kind == "gthread":
+        return [
+            *cmd,
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(threads),
+            "shopsite.wsgi:application",
+        ]
+    if kind == "uvicorn":
+        return [*cmd, "--worker-class", "uvicorn_worker.UvicornWorker", "shopsite.asgi:application"]
+    raise ValueError(f"unknown server {kind!r}: one of {SERVERS}")
+
+
+def wait_ready(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    """Until `url` answers anything (or the process died: RuntimeError)."""
+    deadline = time.monotonic() + timeout
     while True:
         try:
-            if httpx.get(url + "/healthz", timeout=2).status_code in (200, 503):
-                return url, process
+            httpx.get(url, timeout=2)
+            return
         except httpx.TransportError:
             pass
         if time.monotonic() > deadline or process.poll() is not None:
             process.kill()
-            raise RuntimeError("gunicorn did not start")
+            raise RuntimeError(f"server for {url} did not start")
         time.sleep(0.2)
 
 
+def start_gunicorn(
+    env: dict, *, workers: int, threads: int, kind: str = "gthread"
+) -> tuple[str, subprocess.Popen]:
+    """gunicorn on a free port with the given environment, once it answers /healthz."""
+    port = free_port()
+    process = subprocess.Popen(server_command(kind, port, workers, threads), cwd=ROOT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    wait_ready(url + "/healthz", process)
+    return url, process
+
+
 @contextlib.contextmanager
-def production_server(workers: int = 2, threads: int = 4, env: dict[str, str] | None = None):
+def production_server(
+    workers: int = 2, threads: int = 4, env: dict[str, str] | None = None, kind: str = "gthread"
+):
     """`env` replaces settings of the bench environment (tests point it at their own stores)."""
     env = {**bench_env(), **(env or {})}
     prepare(env)
-    url, process = start_gunicorn(env, workers=workers, threads=threads)
+    url, process = start_gunicorn(env, workers=workers, threads=threads, kind=kind)
     server = Server(url=url, process=process)
     try:
         login = httpx.post(
@@ -135,20 +164,24 @@ def production_server(workers: int = 2, threads: int = 4, env: dict[str, str] | 
             process.kill()
 
 
-async def http_phase(url, headers, requests: int, clients: int, make_request, timeout=60):
-    """Send `requests` calls of make_request(client) over `clients` concurrent connections.
+async def http_phase(
+    url, headers, requests: int | None, clients: int, make_request, timeout=60, seconds=None
+):
+    """Send `requests` calls of make_request(client) over `clients` concurrent connections
+    (with `seconds`: stop then; requests=None: as many as fit in that time).
     Returns (latencies in ms, {status: count} with 0 for transport errors, elapsed seconds)."""
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    remaining = requests
+    remaining = float("inf") if requests is None else requests
+    deadline = float("inf") if seconds is None else time.perf_counter() + seconds
     async with httpx.AsyncClient(
         base_url=url, headers=headers, limits=limits, timeout=timeout
     ) as client:
 
         async def worker():
             nonlocal remaining
-            while remaining > 0:
+            while remaining > 0 and time.perf_counter() < deadline:
                 remaining -= 1
                 t0 = time.perf_counter()
                 try:

@@ -5,6 +5,7 @@ the hints they kept for it (hinted handoff; no repair is run), which is checked 
 event from that node alone, at consistency ONE, with the other two stopped.
 """
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -43,11 +44,16 @@ def ring(cluster_part):
     settings.CASSANDRA_REPLICATION = env["CASSANDRA_REPLICATION"]
     keyspace = f"ring_{settings.TEST_ID}"
     cassandra_client.close()
+    # The driver retries stopped nodes every second and warns each time: expected here.
+    pool_log = logging.getLogger("cassandra.pool")
+    level = pool_log.level
+    pool_log.setLevel(logging.ERROR)
     try:
         init_cassandra(keyspace)
         yield {"keyspace": keyspace, "hosts": settings.CASSANDRA_HOSTS, "env": env}
     finally:
         cassandra_client.close()
+        pool_log.setLevel(level)
         for name, value in saved.items():
             setattr(settings, name, value)
 

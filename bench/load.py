@@ -8,6 +8,7 @@ count sampled through the run (a leak shows as growth).
 
 import argparse
 import asyncio
+import os
 import random
 import subprocess
 import time
@@ -17,7 +18,12 @@ import httpx
 
 from bench.server import percentile, production_server
 
-BACKEND_PORTS = {"mongodb": 27017, "redis": 6379, "cassandra": 9042}
+# The same variables as scripts/services.sh: a private set of services is counted correctly.
+BACKEND_PORTS = {
+    "mongodb": int(os.environ.get("MONGODB_PORT", 27017)),
+    "redis": int(os.environ.get("REDIS_PORT", 6379)),
+    "cassandra": int(os.environ.get("CASSANDRA_PORT", 9042)),
+}
 
 
 def backend_connections() -> dict[str, int]:
@@ -34,13 +40,13 @@ def backend_connections() -> dict[str, int]:
     return counts
 
 
-async def seed(client: httpx.AsyncClient, products: int) -> list[str]:
+async def seed(client: httpx.AsyncClient, products: int, stock: int = 1_000_000) -> list[str]:
     body = [
         {
             "name": f"Load product {i}",
             "category": f"cat-{i % 5}",
             "price": f"{random.randint(100, 9999) / 100:.2f}",
-            "stock": 1_000_000,
+            "stock": stock,
         }
         for i in range(products)
     ]

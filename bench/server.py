@@ -25,7 +25,8 @@ BENCH_ENV = {
     "STATIC_MANIFEST": "false",
     "SECURE_COOKIES": "false",
     "MONGODB_DB": "shop_bench",
-    "REDIS_URL": "redis://127.0.0.1:6379/8",
+    # REDIS_PORT: a private set of services (scripts/services.sh reads the same variable).
+    "REDIS_URL": f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', '6379')}/8",
     "CASSANDRA_KEYSPACE": "shopsite_bench",
     "DATABASE_URL": f"sqlite:///{ROOT / '.services' / 'bench.sqlite3'}",
     "LOG_LEVEL": "WARNING",

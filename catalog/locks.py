@@ -51,7 +51,7 @@ def lock_key(product_id) -> str:
 
 def fence_token(client=None) -> int:
     """A new fencing token, larger than every token handed out before."""
-    return int((client or get_redis()).eval(FENCE_SCRIPT, 1, FENCE_KEY))
+    return int((client or get_redis()).register_script(FENCE_SCRIPT)(keys=[FENCE_KEY]))
 
 
 @contextlib.contextmanager

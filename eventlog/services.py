@@ -82,8 +82,9 @@ def event_record(
 
 def outbox_append(line: str) -> None:
     """XADD to the outbox unless it is at its ceiling (OutboxFull)."""
-    added = get_redis().eval(
-        _BOUNDED_XADD, 1, settings.EVENT_OUTBOX_STREAM, line, settings.EVENT_OUTBOX_MAX_PENDING
+    # register_script: EVALSHA, the script body is sent once per connection, not per event.
+    added = get_redis().register_script(_BOUNDED_XADD)(
+        keys=[settings.EVENT_OUTBOX_STREAM], args=[line, settings.EVENT_OUTBOX_MAX_PENDING]
     )
     if not added:
         raise OutboxFull()

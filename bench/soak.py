@@ -1,0 +1,401 @@
+"""Soak: the load mix for N minutes while processes die, then an exact stock/sales reconciliation.
+
+    .venv/bin/python -m bench.soak --minutes 10 --clients 50
+
+It RESTARTS CASSANDRA (scripts/services.sh stop/start): run it against a private set of
+services (SHOPSITE_STATE and the *_PORT variables, as scripts/services.sh reads them), or pass
+--allow-shared-services on a machine of your own.
+
+Chaos: a gunicorn worker is SIGKILLed every --kill-every seconds (the arbiter starts a new one),
+the event worker (outbox + purchase recovery) is SIGKILLed once and started again 2 s later, and
+Cassandra is stopped and started once. Reports per minute: requests, errors (5xx and dropped
+connections), errors not explained by a kill or the Cassandra restart, p50/p99; resident memory
+of every process and backend connection counts at minute 2 and at the end; and at the end:
+stock + sold = initial for every product, no purchase intent left, exactly one order_created
+event per stored order.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+
+from bench.load import backend_connections, pick_request, seed
+from bench.server import (
+    PASSWORD,
+    ROOT,
+    USERNAME,
+    bench_env,
+    percentile,
+    prepare,
+    setup_django,
+    start_gunicorn,
+)
+
+INITIAL_STOCK = 1_000_000
+# An error this soon after a kill (or during the Cassandra restart) is the kill's.
+EXPLAINED_AFTER_KILL_SECONDS = 10.0
+EXPLAINED_AFTER_RESTART_SECONDS = 20.0
+
+
+# --- processes ------------------------------------------------------------------------------------
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command may contain spaces and parentheses: the fields follow the last ")".
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def rss_mib(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+class Processes:
+    def __init__(self, env: dict, workers: int):
+        self.env = env
+        self.url, self.gunicorn = start_gunicorn(env, workers=workers, threads=4)
+        self.event_worker = self._start_event_worker()
+
+    def _start_event_worker(self) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "eventlog_worker"], cwd=ROOT, env=self.env
+        )
+
+    def gunicorn_workers(self) -> list[int]:
+        return children(self.gunicorn.pid)
+
+    def kill_gunicorn_worker(self) -> int | None:
+        workers = self.gunicorn_workers()
+        if not workers:
+            return None
+        victim = random.choice(workers)
+        os.kill(victim, signal.SIGKILL)
+        return victim
+
+    def kill_event_worker(self) -> None:
+        self.event_worker.kill()
+        self.event_worker.wait()
+
+    def restart_event_worker(self) -> None:
+        self.event_worker = self._start_event_worker()
+
+    def memory(self) -> dict[str, float]:
+        report = {"gunicorn arbiter": rss_mib(self.gunicorn.pid) or 0.0}
+        workers = [rss_mib(pid) or 0.0 for pid in self.gunicorn_workers()]
+        report["gunicorn workers (sum)"] = sum(workers)
+        report["gunicorn workers (max)"] = max(workers, default=0.0)
+        report["event worker"] = rss_mib(self.event_worker.pid) or 0.0
+        return report
+
+    def stop(self) -> None:
+        for process in (self.event_worker, self.gunicorn):
+            process.terminate()
+        for process in (self.event_worker, self.gunicorn):
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def services(action: str, name: str) -> None:
+    subprocess.run(["bash", str(ROOT / "scripts" / "services.sh"), action, name], check=True)
+
+
+# --- the run --------------------------------------------------------------------------------------
+class Soak:
+    def __init__(self, args, procs: Processes):
+        self.args = args
+        self.procs = procs
+        self.started = time.monotonic()
+        self.records: list[tuple[float, str, int, float]] = []
+        self.chaos: list[tuple[float, str]] = []
+        self.windows: list[tuple[float, float]] = []  # spans where errors are explained
+        self.samples: dict[int, dict] = {}
+        self.stop = threading.Event()
+
+    def now(self) -> float:
+        return time.monotonic() - self.started
+
+    def note(self, what: str) -> None:
+        self.chaos.append((self.now(), what))
+        print(f"[{self.now():6.1f}s] {what}", flush=True)
+
+    def sample(self, minute: int) -> None:
+        self.samples[minute] = {
+            "memory_mib": self.procs.memory(),
+            "connections": backend_connections(),
+        }
+
+    def chaos_loop(self) -> None:
+        args = self.args
+        duration = args.minutes * 60
+        next_kill = args.kill_every
+        event_worker_at = duration * 0.25
+        cassandra_at = None if args.no_cassandra_restart else duration * 0.45
+        next_sample = 60.0
+        restart = None
+        self.sample(0)
+        while not self.stop.is_set():
+            t = self.now()
+            if t >= next_sample:
+                self.sample(int(round(next_sample / 60)))
+                next_sample += 60
+            if t >= next_kill:
+                victim = self.procs.kill_gunicorn_worker()
+                self.windows.append((t - 1, t + EXPLAINED_AFTER_KILL_SECONDS))
+                self.note(f"SIGKILL gunicorn worker {victim}")
+                next_kill += args.kill_every
+            if event_worker_at is not None and t >= event_worker_at:
+                self.procs.kill_event_worker()
+                self.note("SIGKILL event worker")
+                time.sleep(2)
+                self.procs.restart_event_worker()
+                self.note("event worker started again")
+                event_worker_at = None
+            if cassandra_at is not None and t >= cassandra_at:
+                cassandra_at = None
+                # In its own thread: the kills go on while Cassandra starts (a minute or more).
+                restart = threading.Thread(target=self.restart_cassandra, name="cassandra")
+                restart.start()
+            self.stop.wait(0.2)
+        if restart is not None:
+            restart.join()
+
+    def restart_cassandra(self) -> None:
+        begin = self.now()
+        self.windows.append((begin - 1, float("inf")))  # until it is back
+        self.note("stopping Cassandra")
+        services("stop", "cassandra")
+        services("start", "cassandra")
+        end = self.now()
+        self.windows[self.windows.index((begin - 1, float("inf")))] = (
+            begin - 1,
+            end + EXPLAINED_AFTER_RESTART_SECONDS,
+        )
+        self.note(f"Cassandra started again ({end - begin:.0f} s)")
+
+    async def load(self, token: str, product_ids: list[str]) -> None:
+        clients = self.args.clients
+        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+        headers = {"Authorization": f"Bearer {token}"}
+        deadline = self.args.minutes * 60
+        async with httpx.AsyncClient(
+            base_url=self.procs.url, headers=headers, limits=limits, timeout=30
+        ) as client:
+
+            async def worker():
+                while self.now() < deadline:
+                    label, method, path, body = pick_request(product_ids)
+                    started = time.perf_counter()
+                    try:
+                        code = (await client.request(method, path, json=body)).status_code
+                    except httpx.HTTPError:
+                        code = 0
+                    ms = (time.perf_counter() - started) * 1000
+                    self.records.append((self.now(), label, code, ms))
+
+            await asyncio.gather(*(worker() for _ in range(clients)))
+
+    def explained(self, t: float) -> bool:
+        return any(start <= t <= end for start, end in self.windows)
+
+    def minute_table(self) -> list[dict]:
+        rows = []
+        for minute in range(self.args.minutes):
+            batch = [r for r in self.records if minute * 60 <= r[0] < (minute + 1) * 60]
+            errors = [r for r in batch if r[2] == 0 or r[2] >= 500]
+            latencies = [r[3] for r in batch]
+            events = [w for t, w in self.chaos if minute * 60 <= t < (minute + 1) * 60]
+            rows.append(
+                {
+                    "minute": minute + 1,
+                    "requests": len(batch),
+                    "errors": len(errors),
+                    "unexplained_errors": sum(1 for r in errors if not self.explained(r[0])),
+                    "p50_ms": round(percentile(latencies, 50), 1),
+                    "p99_ms": round(percentile(latencies, 99), 1),
+                    "chaos": "; ".join(events),
+                }
+            )
+        return rows
+
+
+# --- the reconciliation ---------------------------------------------------------------------------
+def reconcile(product_ids: list[str], since, timeout: float) -> dict:
+    """After the load: wait for the recovery and the outbox, then check stock and the log."""
+    from bson import ObjectId
+    from django.conf import settings
+
+    from catalog import repository as catalog_repository
+    from eventlog.manager import get_log_manager
+    from orders import purchase_repository
+    from orders import repository as orders_repository
+    from shopsite.redis_client import get_redis
+
+    deadline = time.monotonic() + timeout
+    while purchase_repository.intent_count() and time.monotonic() < deadline:
+        time.sleep(1)
+    intents_left = purchase_repository.intent_count()
+    spool = Path(settings.EVENT_SPOOL_DIR)
+    while time.monotonic() < deadline:
+        pending = get_redis().xlen(settings.EVENT_OUTBOX_STREAM)
+        spooled = any(spool.iterdir()) if spool.is_dir() else False
+        if not pending and not spooled:
+            break
+        time.sleep(1)
+
+    sold: dict[str, int] = defaultdict(int)
+    order_ids = set()
+    for order in orders_repository.orders().find({"created_at": {"$gte": since}}, {"items": 1}):
+        order_ids.add(str(order["_id"]))
+        for item in order["items"]:
+            sold[item["product_id"]] += item["quantity"]
+    mismatches = []
+    marks = 0
+    for pid in product_ids:
+        product = catalog_repository.find_by_id(ObjectId(pid))
+        marks += len(product.get(catalog_repository.MARKS, []))
+        if product["stock"] + sold[pid] != INITIAL_STOCK:
+            mismatches.append((pid, product["stock"], sold[pid]))
+
+    hours = int((time.time() - since.timestamp()) // 3600) + 1
+    logged: dict[str, int] = defaultdict(int)
+    for entry in get_log_manager().recent("order_created", hours=hours, limit=10_000_000):
+        if entry.timestamp >= since:
+            logged[json.loads(entry.metadata)["order_id"]] += 1
+    return {
+        "orders": len(order_ids),
+        "products": len(product_ids),
+        "stock_mismatches": mismatches,
+        "intents_left": intents_left,
+        "stock_marks_left": marks,
+        "orders_without_event": len(order_ids - set(logged)),
+        "orders_with_duplicate_events": sum(1 for i in order_ids if logged.get(i, 0) > 1),
+        "events_without_order": len(set(logged) - order_ids),
+        "exact": not mismatches
+        and not intents_left
+        and not marks
+        and set(logged) == order_ids
+        and all(n == 1 for n in logged.values()),
+    }
+
+
+def print_report(soak: Soak, result: dict) -> None:
+    print()
+    print(
+        f"{'min':>3} {'requests':>8} {'errors':>6} {'unexpl.':>7} {'p50 ms':>8} {'p99 ms':>8}"
+        "  chaos"
+    )
+    for row in soak.minute_table():
+        print(
+            f"{row['minute']:3d} {row['requests']:8d} {row['errors']:6d} "
+            f"{row['unexplained_errors']:7d} {row['p50_ms']:8.1f} {row['p99_ms']:8.1f}  "
+            f"{row['chaos']}"
+        )
+    codes: dict[int, int] = defaultdict(int)
+    for record in soak.records:
+        codes[record[2]] += 1
+    print("status codes (0 = dropped connection):", dict(sorted(codes.items())))
+    first = 2 if 2 in soak.samples else min(soak.samples)
+    last = max(soak.samples)
+    print(f"\nresources at minute {first} and at the end (minute {last}):")
+    for group in ("memory_mib", "connections"):
+        for name, before in soak.samples[first][group].items():
+            after = soak.samples[last][group][name]
+            change = (after - before) / before * 100 if before else float("nan")
+            print(f"  {group:11} {name:24} {before:9.1f} {after:9.1f}  {change:+6.1f}%")
+    print("\nreconciliation:", json.dumps(result, indent=2, default=str))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=int, default=10)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--products", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--kill-every", type=float, default=60.0, help="seconds")
+    parser.add_argument("--no-cassandra-restart", action="store_true")
+    parser.add_argument("--allow-shared-services", action="store_true")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    if not args.no_cassandra_restart and not (
+        os.environ.get("SHOPSITE_STATE") or args.allow_shared_services
+    ):
+        raise SystemExit(
+            "bench.soak restarts Cassandra: point it at private services (SHOPSITE_STATE and the "
+            "*_PORT variables of scripts/services.sh) or pass --allow-shared-services"
+        )
+
+    random.seed(11)
+    env = bench_env()
+    prepare(env)
+    setup_django()
+    from shopsite.timeutil import utcnow
+
+    since = utcnow() - timedelta(seconds=1)
+    procs = Processes(env, args.workers)
+    try:
+        login = httpx.post(
+            procs.url + "/auth/login/", json={"username": USERNAME, "password": PASSWORD}
+        )
+        login.raise_for_status()
+        token = login.json()["session_token"]
+
+        async def seeded():
+            async with httpx.AsyncClient(
+                base_url=procs.url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+            ) as client:
+                return await seed(client, args.products, stock=INITIAL_STOCK)
+
+        product_ids = asyncio.run(seeded())
+        soak = Soak(args, procs)
+        chaos = threading.Thread(target=soak.chaos_loop, name="chaos", daemon=True)
+        chaos.start()
+        asyncio.run(soak.load(token, product_ids))
+        soak.stop.set()
+        chaos.join()
+        result = reconcile(product_ids, since, timeout=180)
+        soak.sample(args.minutes)  # after the recovery and the outbox have caught up
+    finally:
+        procs.stop()
+    print_report(soak, result)
+    if args.json:
+        figures = {
+            "minutes": soak.minute_table(),
+            "samples": soak.samples,
+            "chaos": soak.chaos,
+            "reconciliation": result,
+        }
+        Path(args.json).write_text(json.dumps(figures, indent=2, default=str))
+    if not result["exact"]:
+        raise SystemExit("reconciliation is NOT exact")
+
+
+if __name__ == "__main__":
+    main()

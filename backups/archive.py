@@ -32,6 +32,7 @@ class CollectionInfo:
     database: str
     name: str
     documents: int = 0
+    bson_bytes: int = 0  # what mongorestore counts as it reads
     indexes: list[dict] = field(default_factory=list)
     options: dict = field(default_factory=dict)
     complete: bool = False
@@ -130,8 +131,9 @@ def _parse(reader: _Reader) -> ArchiveSummary:
             raise ArchiveError(f"archive is corrupt (data after the end of {key[0]}.{key[1]})")
         if block.get("EOF"):
             info.complete = True
-        while reader.document_or_terminator(f"{key[0]}.{key[1]}") is not None:
+        while (document := reader.document_or_terminator(f"{key[0]}.{key[1]}")) is not None:
             info.documents += 1
+            info.bson_bytes += len(document)
 
     missing = sorted(
         f"{db}.{name}" for (db, name), info in collections.items() if not info.complete

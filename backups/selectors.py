@@ -1,65 +1,15 @@
-"""Reads of backups and restores as users see them: a status that accounts for a process that died
-or never started, and for an archive that vanished."""
+"""Reads of backups and restores, as the API, the pages and other apps see them."""
 
-from datetime import timedelta
 from typing import BinaryIO
 
-from shopsite.timeutil import parse_iso, utcnow
+from django.conf import settings
 
 from . import repository
 from .exceptions import BackupInvalid, BackupNotFound
+from .status import FAILED, OK, RUNNING, START_GRACE, age_of, effective, public
+from .verify import backup_verify
 
-RUNNING, OK, FAILED = "running", "ok", "failed"
-# A reserved backup whose child process never took it over is reported failed after this.
-START_GRACE = timedelta(seconds=120)
-
-
-def _parse(value):
-    try:
-        return parse_iso(value) if value else None
-    except ValueError:
-        return None
-
-
-def _age(moment) -> timedelta | None:
-    started = _parse(moment)
-    return None if started is None else utcnow() - started
-
-
-def effective(manifest: dict) -> dict:
-    """The manifest with the status a reader should believe."""
-    data = dict(manifest)
-    status = data.get("status")
-    if status == RUNNING:
-        pid, host = data.get("pid"), data.get("host")
-        if pid and not repository.process_alive(pid, host):
-            data.update(status=FAILED, error="the backup process ended before finishing")
-        elif not pid and (age := _age(data.get("created_at"))) is not None and age > START_GRACE:
-            data.update(status=FAILED, error="the backup process did not start")
-    elif status == OK and not repository.archive_path(data["name"]).exists():
-        data.update(status=FAILED, error="the archive file is missing")
-    elif status not in (RUNNING, OK, FAILED):
-        data.update(status=FAILED, error=data.get("error") or "unknown status")
-    return data
-
-
-def public(data: dict) -> dict:
-    collections = data.get("collections") or {}
-    return {
-        "name": data["name"],
-        "created_at": data.get("created_at"),
-        "finished_at": data.get("finished_at"),
-        "status": data["status"],
-        "size_bytes": data.get("size_bytes"),
-        "documents": sum(collections.values()) if data["status"] == OK else None,
-        "collections": collections if data["status"] == OK else {},
-        "sha256": data.get("sha256"),
-        "database": data.get("database"),
-        "mongodump_version": data.get("mongodump_version"),
-        "duration_seconds": data.get("duration_seconds"),
-        "error": data.get("error"),
-        "started_by": data.get("started_by"),
-    }
+__all__ = ["FAILED", "OK", "RUNNING"]  # the status values, for the pages
 
 
 def _effective_manifests():
@@ -89,7 +39,7 @@ def backup_newest_good() -> dict | None:
     for name, data in _effective_manifests():
         if data["status"] != OK:
             continue
-        age = _age(data.get("created_at"))
+        age = age_of(data.get("created_at"))
         if age is None:
             continue
         return {
@@ -109,7 +59,7 @@ def restore_status() -> dict | None:
     if data.get("status") == RUNNING and not repository.process_alive(
         data.get("pid"), data.get("host")
     ):
-        age = _age(data.get("started_at"))
+        age = age_of(data.get("started_at"))
         if data.get("pid") or age is None or age > START_GRACE:
             data.update(status=FAILED, error="the restore process ended before finishing")
     return data
@@ -126,3 +76,20 @@ def backup_archive_open(*, name: str) -> tuple[BinaryIO, str]:
     except FileNotFoundError:
         raise BackupNotFound(f"no backup named {name!r}") from None
     return handle, f"{name}{repository.ARCHIVE_SUFFIX}"
+
+
+def restore_preview(*, name: str) -> dict:
+    """What a restore of this backup replaces: per collection, the current and the backed-up
+    document counts; collections not in the backup are left as they are."""
+    data, _ = backup_verify(name=name, full=False)
+    current = repository.collection_counts()
+    backed_up = data.get("collections") or {}
+    return {
+        "backup": public(data),
+        "replaced": [
+            {"collection": coll, "current": current.get(coll, 0), "backup": count}
+            for coll, count in sorted(backed_up.items())
+        ],
+        "untouched": sorted(coll for coll in current if coll not in backed_up),
+        "database": settings.MONGODB_DB,
+    }

@@ -66,7 +66,7 @@ def restore_confirm(request, name: str):
             services.restore_start(name=name, user_id=request.user.pk)
             messages.info(request, f"Restore of {name} started.")
             return redirect("dashboard-backups")
-        preview = services.restore_preview(name=name)
+        preview = selectors.restore_preview(name=name)
     except BackupNotFound:
         raise Http404("No such backup.")
     except (BackupInvalid, RestoreBusy) as exc:

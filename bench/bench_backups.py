@@ -106,7 +106,7 @@ def main() -> None:
     _configure()
     from django.conf import settings
 
-    from backups import services
+    from backups import repository, services
     from shopsite.mongo import get_client, get_db
 
     backup_dir = Path(settings.BACKUP_DIR)
@@ -128,7 +128,7 @@ def main() -> None:
     start = time.perf_counter()
     status = services.restore_run(name=name)
     restore_s = time.perf_counter() - start
-    assert services._count(db.orders) == args.orders, "restore lost orders"
+    assert repository.collection_count("orders") == args.orders, "restore lost orders"
     assert status["collections"]["orders"] == args.orders
 
     size = manifest["size_bytes"]

@@ -4,6 +4,7 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 
 from backups import repository, selectors, services
+from backups.exceptions import BackupError
 
 from .conftest import seed, snapshot, wait_for
 
@@ -69,7 +70,7 @@ def test_list_is_newest_first_and_shows_failures(admin_client, mongo, backup_dir
     seed(mongo, orders=2, products=1)
     first = services.backup_run()["name"]
     settings.MONGODB_URI = "mongodb://u:pw-secret@127.0.0.1:1/?serverSelectionTimeoutMS=500"
-    with pytest.raises(services.BackupError):
+    with pytest.raises(BackupError):
         services.backup_run()
     listing = admin_client.get("/backups/").json()
     assert [b["status"] for b in listing] == ["failed", "ok"]

@@ -5,10 +5,12 @@ import json
 import os
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 
-from backups import repository, selectors, services
+from backups import repository, selectors, services, tools
 from backups.archive import read_archive
+from backups.exceptions import BackupError
 
 from .conftest import good_backups, index_names, manage, seed, snapshot
 
@@ -55,7 +57,7 @@ def test_manifest_describes_the_archive(mongo, backup_dir, redis_client):
     assert on_disk["collections"] == {"orders": 12, "products": 3}
     assert on_disk["size_bytes"] == archive.stat().st_size
     assert archive.stat().st_mode & 0o077 == 0  # not readable by other users
-    assert on_disk["sha256"] == services._sha256(archive)
+    assert on_disk["sha256"] == repository.file_sha256(archive)
     assert on_disk["mongodump_version"] == "100.10.0" or on_disk["mongodump_version"]
     assert on_disk["created_at"].endswith("Z") and on_disk["finished_at"].endswith("Z")
     assert on_disk["database"] == mongo.name
@@ -121,10 +123,10 @@ def test_failed_run_exits_non_zero_keeps_backups_and_hides_credentials(
 
 def test_redaction_of_uris_and_text():
     uri = "mongodb://u%40x:p%2Fw@h1:27017,h2:27018/shop?authSource=admin&tlsCertificateKeyFilePassword=k3y"
-    assert services.redact_uri(uri) == "mongodb://***@h1:27017,h2:27018/shop"
-    text = services.redact(f"failed to connect to {uri}; password p/w and p%2Fw and k3y", uri)
+    assert tools.redact_uri(uri) == "mongodb://***@h1:27017,h2:27018/shop"
+    text = tools.redact(f"failed to connect to {uri}; password p/w and p%2Fw and k3y", uri)
     assert "p/w" not in text and "p%2Fw" not in text and "k3y" not in text and "u%40x" not in text
-    echoed = services.redact("failed to connect to mongodb://someone:other@db:1/?x=1", uri)
+    echoed = tools.redact("failed to connect to mongodb://someone:other@db:1/?x=1", uri)
     assert echoed == "failed to connect to mongodb://***@db:1/?x=1"
 
 
@@ -167,7 +169,7 @@ def test_truncated_archive_with_a_matching_manifest_is_refused(mongo, backup_dir
     raw = gzip.decompress(path.read_bytes())
     path.write_bytes(gzip.compress(raw[: len(raw) - 200]))
     manifest = json.loads(repository.manifest_path(name).read_text())
-    manifest.update(size_bytes=path.stat().st_size, sha256=services._sha256(path))
+    manifest.update(size_bytes=path.stat().st_size, sha256=repository.file_sha256(path))
     repository.manifest_path(name).write_text(json.dumps(manifest))
     _corrupt_copy_refused(mongo, name, "is unusable: archive is")
 
@@ -178,12 +180,12 @@ def test_unknown_failed_and_missing_backups_are_refused(mongo, backup_dir, setti
     with pytest.raises(CommandError, match="no backup named"):
         call_command("restore_mongo", "../../etc/passwd")
     settings.MONGODB_URI = BAD_URI
-    with pytest.raises(services.BackupError):
+    with pytest.raises(BackupError):
         backup()
     (failed,) = repository.manifest_names()
     with pytest.raises(CommandError, match="is not complete .status failed"):
         call_command("restore_mongo", failed)
-    settings.MONGODB_URI = os.environ.get("MONGODB_URI", services.settings.MONGODB_URI)
+    settings.MONGODB_URI = os.environ.get("MONGODB_URI", django_settings.MONGODB_URI)
 
 
 def test_missing_archive_is_refused(mongo, backup_dir, redis_client):

@@ -34,7 +34,7 @@ def test_concurrent_runs_produce_complete_archives(mongo, backup_dir, redis_clie
     for name in names:
         manifest = repository.manifest_read(name)
         path = repository.archive_path(name)
-        assert manifest["sha256"] == services._sha256(path)
+        assert manifest["sha256"] == repository.file_sha256(path)
         assert read_archive(path).counts == {"orders": 300, "products": 10}
         services.backup_verify(name=name)
     # Only finished archives and manifests: nothing half-written or half-named.

@@ -3,7 +3,7 @@ creates them again, and counts exactly (FerretDB's $collStats there is an estima
 
 import pytest
 
-from backups import services
+from backups import selectors, services
 from shopsite import ferretdb_pg
 from shopsite.tests.test_ferretdb_pg import assert_gin_indexes, gin_definitions
 
@@ -18,7 +18,7 @@ def test_restore_recreates_the_gin_indexes(mongo, backup_dir, redis_client):
     name = services.backup_run()["name"]
     mongo.orders.delete_many({"quantity": 1})
     # The planner's statistics lag behind the delete: the preview counts the table itself.
-    replaced = {row["collection"]: row for row in services.restore_preview(name=name)["replaced"]}
+    replaced = {row["collection"]: row for row in selectors.restore_preview(name=name)["replaced"]}
     assert replaced["orders"]["current"] == mongo.orders.count_documents({}) < 40
     assert replaced["orders"]["backup"] == 40
 

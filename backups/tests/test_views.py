@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from backups import repository, selectors, services
+from backups.exceptions import BackupError
 
 from .conftest import seed, snapshot, wait_for
 
@@ -79,7 +80,7 @@ def test_back_up_now_shows_running_then_done_by_polling(admin_browser, mongo, ba
 
 def test_failed_backup_shows_its_error(admin_browser, mongo, backup_dir, settings):
     settings.MONGODB_URI = "mongodb://u:hidden-pw@127.0.0.1:1/?serverSelectionTimeoutMS=500"
-    with pytest.raises(services.BackupError):
+    with pytest.raises(BackupError):
         services.backup_run()
     text = admin_browser.get("/dashboard/backups/table/").content.decode()
     assert 'data-status="failed"' in text and "mongodump exited with status" in text

@@ -294,6 +294,9 @@ BACKUP_SERVER_SELECTION_TIMEOUT_SECONDS = env_int("BACKUP_SERVER_SELECTION_TIMEO
 CRONJOBS = [(BACKUP_SCHEDULE, "backups.cron.backup_job")]
 CRONTAB_COMMAND_PREFIX = env_str("CRONTAB_COMMAND_PREFIX", "")
 CRONTAB_COMMAND_SUFFIX = env_str("CRONTAB_COMMAND_SUFFIX", "")
+# Tags this checkout's crontab lines: django-crontab's add/show/remove fail on a line with its
+# comment but a job it does not know (another checkout or deployment of shopsite, same user).
+CRONTAB_COMMENT = f"django-cronjobs for shopsite in {BASE_DIR}"
 
 # Request bodies above this size get 413 (bulk creates of a few thousand items fit).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 import pytest
+from django.conf import settings
 
 from backups import repository
 
@@ -29,7 +30,7 @@ def user_crontab():
 
 def _our_lines() -> list[str]:
     listing = subprocess.run(["crontab", "-l"], capture_output=True, text=True).stdout
-    return [line for line in listing.splitlines() if "django-cronjobs for shopsite" in line]
+    return [line for line in listing.splitlines() if line.endswith(f"# {settings.CRONTAB_COMMENT}")]
 
 
 def test_crontab_add_show_remove_runs_backup_mongo_hourly(
@@ -105,3 +106,18 @@ def test_cron_command_exits_non_zero_when_the_backup_fails(
     assert ok.returncode == 0, ok.stderr
     (name,) = good_backups()
     assert f"backup {name} ok" in ok.stdout
+
+
+def test_another_checkouts_line_is_left_alone(user_crontab):
+    """django-crontab fails on a line with its comment but an unknown job; each checkout tags its
+    lines with its own path, so another deployment's line breaks nothing and is kept."""
+    foreign = (
+        "0 * * * * /srv/other/python /srv/other/manage.py crontab run 0123456789abcdef"
+        " # django-cronjobs for shopsite in /srv/other"
+    )
+    subprocess.run(["crontab", "-"], input=foreign + "\n", text=True, check=True)
+    for command in (("crontab", "add"), ("crontab", "show"), ("crontab", "remove")):
+        result = manage(*command)
+        assert result.returncode == 0, (command, result.stderr)
+    listing = subprocess.run(["crontab", "-l"], capture_output=True, text=True).stdout
+    assert listing.splitlines() == [foreign]

@@ -68,10 +68,12 @@ def tree_cpu(pid: int) -> float:
 
 
 def store_pids() -> list[int]:
-    """Processes listening on the stores' ports (Redis, MongoDB protocol, Cassandra)."""
+    """Processes listening on the stores' ports (Redis, MongoDB protocol, FerretDB's PostgreSQL,
+    Cassandra); their children (PostgreSQL's backends) count with them."""
     ports = {
         int(os.environ.get("REDIS_PORT", 6379)),
         int(os.environ.get("MONGODB_PORT", 27017)),
+        int(os.environ.get("POSTGRES_PORT", 5433)),
         int(os.environ.get("CASSANDRA_PORT", 9042)),
     }
     out = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True).stdout

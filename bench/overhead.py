@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from bench.server import (
+    BENCH_ENV,
     PASSWORD,
     ROOT,
     SERVERS,
@@ -249,7 +250,18 @@ def main() -> None:
     parser.add_argument(
         "--server", choices=SERVERS, default=SERVERS[0], help="how shopsite is served"
     )
+    parser.add_argument(
+        "--redis-db",
+        type=int,
+        default=None,
+        help="Redis db for both apps (default: the benches' own). Sessions are keyed by user id, "
+        "so two benches from different checkouts sharing a db end each other's sessions.",
+    )
     args = parser.parse_args()
+    if args.redis_db is not None:
+        BENCH_ENV["REDIS_URL"] = (
+            f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', 6379)}/{args.redis_db}"
+        )
     client_counts = [int(c) for c in args.clients.split(",")]
     kinds = [k for k in args.kinds.split(",") if k]
     random.seed(17)

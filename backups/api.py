@@ -7,23 +7,24 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sessions_app.permissions import IsAdmin
+from shopsite.openapi import ERROR_DETAIL_REF
 
 from . import selectors, services
 from .exceptions import BackupError, BackupInvalid, BackupNotFound, RestoreBusy
 from .serializers import (
     BackupSerializer,
     BackupStartedSerializer,
-    DetailSerializer,
     RestoreStatusSerializer,
     restore_status_out,
 )
 
-_detail = OpenApiResponse(DetailSerializer)
-_ERRORS = {
-    401: OpenApiResponse(DetailSerializer, description="Not logged in."),
-    403: OpenApiResponse(DetailSerializer, description="Not an admin."),
-}
-_NOT_FOUND = {404: OpenApiResponse(DetailSerializer, description="No backup by that name.")}
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ERROR_DETAIL_REF, description=description)
+
+
+_ERRORS = {401: _error("Not logged in."), 403: _error("Not an admin.")}
+_NOT_FOUND = {404: _error("No backup by that name.")}
 
 
 def _get_or_404(name: str) -> dict:
@@ -91,7 +92,7 @@ class BackupDownloadApi(APIView):
             (200, "application/gzip"): OpenApiResponse(description="the archive, streamed"),
             **_ERRORS,
             **_NOT_FOUND,
-            409: OpenApiResponse(DetailSerializer, description="Backup is running or failed."),
+            409: _error("Backup is running or failed."),
         },
     )
     def get(self, request, name: str):
@@ -124,10 +125,7 @@ class BackupRestoreApi(APIView):
             202: RestoreStatusSerializer,
             **_ERRORS,
             **_NOT_FOUND,
-            409: OpenApiResponse(
-                DetailSerializer,
-                description="Backup incomplete, failed or altered; or a restore already running.",
-            ),
+            409: _error("Backup incomplete, failed or altered; or a restore already running."),
         },
     )
     def post(self, request, name: str):
@@ -146,7 +144,7 @@ class BackupRestoreApi(APIView):
         responses={
             200: RestoreStatusSerializer,
             **_ERRORS,
-            404: OpenApiResponse(DetailSerializer, description="This backup was never restored."),
+            404: _error("This backup was never restored."),
         },
     )
     def get(self, request, name: str):

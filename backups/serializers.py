@@ -2,10 +2,6 @@
 
 from rest_framework import serializers
 
-from sessions_app.serializers import DetailSerializer
-
-__all__ = ["DetailSerializer"]
-
 
 class BackupSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="mongo-YYYYMMDD-HHMMSS-mmm (UTC start time)")

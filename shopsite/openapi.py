@@ -21,6 +21,8 @@ VALIDATION_ERROR = {
     },
     "required": ["detail"],
 }
+# Views point their own error answers at the one component instead of declaring the shape again.
+ERROR_DETAIL_REF = {"$ref": "#/components/schemas/ErrorDetail"}
 COMMON = {
     "401": "No credentials, or an expired or unknown token.",
     "403": "Authenticated, but the role does not allow this.",

@@ -3,6 +3,7 @@
 import gzip
 import json
 import os
+import time
 
 import pytest
 from django.conf import settings as django_settings
@@ -214,3 +215,20 @@ def test_restore_into_another_database_name(mongo, backup_dir, settings, redis_c
 
         get_client().drop_database(settings.MONGODB_DB)
         settings.MONGODB_DB = source
+
+
+def test_a_tool_that_hangs_is_killed_and_the_backup_fails(
+    mongo, backup_dir, settings, tmp_path, redis_client
+):
+    hang = tmp_path / "mongodump"
+    hang.write_text("#!/bin/sh\necho 'connecting...' >&2\nexec sleep 60\n")
+    hang.chmod(0o755)
+    settings.MONGODUMP_BIN = str(hang)
+    settings.BACKUP_TIMEOUT_SECONDS = 1
+    started = time.monotonic()
+    with pytest.raises(BackupError, match="timed out after 1"):
+        services.backup_run()
+    assert time.monotonic() - started < 20
+    (failed,) = selectors.backup_list()
+    assert failed["status"] == "failed" and "timed out" in failed["error"]
+    assert not list(backup_dir.glob(".*.tmp"))

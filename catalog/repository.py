@@ -248,3 +248,21 @@ def explain_list(query: dict, *, limit: int = 50) -> dict:
 def find_iter(query: dict):
     """Every product `query` selects, newest first, read in batches (a cursor, not a list)."""
     return products().find(query).sort(NEWEST_FIRST).batch_size(1000)
+
+
+def find_by_names(names: Iterable[str]) -> list[dict]:
+    """Products with any of these exact names (one query; the caller narrows by category)."""
+    names = sorted({str(name) for name in names})
+    if not names:
+        return []
+    return list(products().find({"name": {"$in": names}}))
+
+
+def restore_fields(product_id: ObjectId, *, expected: dict, previous: dict) -> dict | None:
+    """Put `previous` back if the product still holds `expected` (an undo that leaves alone a
+    field someone changed since). The document after, or None when nothing matched."""
+    return products().find_one_and_update(
+        {"_id": product_id, **expected},
+        {"$set": previous},
+        return_document=ReturnDocument.AFTER,
+    )

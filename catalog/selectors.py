@@ -56,3 +56,21 @@ def products_iter(
     return iter(
         repository.find_iter(repository.list_filter(category=category, available=available, q=q))
     )
+
+
+def products_by_ids(*, product_ids) -> dict[str, dict]:
+    """The products with these ids (hex strings; invalid ones are skipped), by id string."""
+    oids = [oid for oid in map(repository.parse_id, product_ids) if oid is not None]
+    return {str(oid): doc for oid, doc in repository.find_by_ids(oids).items()}
+
+
+def products_by_name_category(*, pairs) -> dict[tuple[str, str], list[dict]]:
+    """The products named as each (name, category) pair says: a list, since names are not
+    unique."""
+    pairs = set(pairs)
+    found: dict[tuple[str, str], list[dict]] = {}
+    for doc in repository.find_by_names(name for name, _ in pairs):
+        key = (doc["name"], doc["category"])
+        if key in pairs:
+            found.setdefault(key, []).append(doc)
+    return found

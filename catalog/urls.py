@@ -4,7 +4,7 @@ from django.urls import path
 
 from shopsite.routing import optional_slash
 
-from . import api, views
+from . import api, import_views, views
 
 urlpatterns = [
     # Before products/<id>/ so "unavailable" is not taken for an id.
@@ -20,6 +20,14 @@ urlpatterns = [
     ),
     path("dashboard/products/", views.product_list, name="dashboard-products"),
     path("dashboard/products/new/", views.product_create, name="dashboard-product-create"),
+    path(
+        "dashboard/products/import/", import_views.product_import, name="dashboard-products-import"
+    ),
+    path(
+        "dashboard/products/import/confirm/",
+        import_views.product_import_confirm,
+        name="dashboard-products-import-confirm",
+    ),
     path(
         "dashboard/products/unavailable/delete/",
         views.products_delete_unavailable,

@@ -300,6 +300,8 @@ CRONTAB_COMMENT = f"django-cronjobs for shopsite in {BASE_DIR}"
 
 # Request bodies above this size get 413 (bulk creates of a few thousand items fit).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
+# Products CSV import (dashboard): largest file accepted; it must stay below the body limit.
+PRODUCT_IMPORT_MAX_BYTES = env_int("PRODUCT_IMPORT_MAX_BYTES", 4 * 1024 * 1024)
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -10,7 +10,6 @@ from django.db import transaction
 
 from eventlog.services import event_record
 
-from . import login_limits
 from .manager import Claims, Session, SessionManager, get_session_manager
 from .permissions import user_is_admin
 
@@ -99,7 +98,7 @@ def _session_claims_refresh(user_id) -> None:
 
 
 def login_failure_record(*, username: str, address: str, via: str, reason: str) -> None:
-    """Record `login_failed` (the attempt already took its slot in login_limits.attempt_begin)."""
+    """Record `login_failed` (called by backends.LoginLimitBackend, the one login-limit policy)."""
     event_record(
         event_type="login_failed",
         user_id=None,
@@ -108,36 +107,16 @@ def login_failure_record(*, username: str, address: str, via: str, reason: str) 
     logger.info("login failed (%s) for username %r from %s via %s", reason, username, address, via)
 
 
-def login_check_allowed(*, username: str, address: str, via: str) -> None:
-    """Take a failure slot for this attempt, or raise LoginBlocked if the username or address
-    has none left; call login_success_record if the password turns out right."""
-    try:
-        login_limits.attempt_begin(username, address)
-    except login_limits.LoginBlocked:
-        login_failure_record(username=username, address=address, via=via, reason="rate_limited")
-        raise
-
-
 def login_with_password(*, username: str, password: str, address: str):
-    """API login: limits, then Django credentials, then a new session. Returns (user, session).
+    """API login: Django credentials under the login limits, then a new session.
 
-    Raises LoginBlocked or InvalidCredentials.
+    Returns (user, session). Raises LoginBlocked or InvalidCredentials.
     """
-    login_check_allowed(username=username, address=address, via="api")
-    user = authenticate(None, username=username, password=password)
+    user = authenticate(None, username=username, password=password, address=address, via="api")
     if user is None:
-        login_failure_record(
-            username=username, address=address, via="api", reason="bad_credentials"
-        )
         raise InvalidCredentials
-    login_success_record(username=username, address=address)
     update_last_login(None, user)  # what a dashboard login does through user_logged_in
     return user, session_start(user=user, via="api_login")
-
-
-def login_success_record(*, username: str, address: str) -> None:
-    """A correct password clears the username's failures and returns the address's slot."""
-    login_limits.attempt_succeeded(username, address)
 
 
 def _check_access(actor, user_id: str) -> None:

@@ -173,6 +173,8 @@ WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGIN_URL = "login"
+# The one login-limit policy: every password check (API, dashboard, /admin/) passes through it.
+AUTHENTICATION_BACKENDS = ["sessions_app.backends.LoginLimitBackend"]
 LOGIN_REDIRECT_URL = "dashboard-home"
 LOGOUT_REDIRECT_URL = "login"
 

@@ -222,3 +222,24 @@ def test_success_returns_the_address_slot(staff_user, redis_client):
     for name in ["a", "b", "c", "d"]:
         assert login(name, "wrong").status_code == 401
     assert login("staff", "staff-pass-123").status_code == 200
+
+
+def test_admin_site_failures_count_for_the_api_too(admin_user, redis_client, events):
+    client = Client()
+    for _ in range(3):
+        client.post(
+            "/admin/login/", {"username": "admin", "password": "wrong"}, REMOTE_ADDR="10.0.0.3"
+        )
+    assert [e["metadata"]["via"] for e in events] == ["admin_site"] * 3
+    # The same counters: the API refuses the right password from anywhere now.
+    assert login("admin", "admin-pass-123", address="10.0.0.4").status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_every_password_check_goes_through_the_limit(staff_user, redis_client):
+    # Any caller of django.contrib.auth.authenticate, not only our three sign-in paths.
+    from django.contrib.auth import authenticate
+
+    for _ in range(3):
+        assert authenticate(None, username="staff", password="wrong") is None
+    assert login("staff", "staff-pass-123").status_code == 429

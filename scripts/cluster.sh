@@ -33,6 +33,9 @@ CASSANDRA_STORAGE_PORT=$CLUSTER_CASSANDRA_STORAGE_PORT # read by cassandra_conf
 MASTER_NAME=shopsite
 # Murmur3 tokens spaced evenly: each node owns a third of the ring before replication.
 TOKENS=(-9223372036854775808 -3074457345618258603 3074457345618258602)
+# A joining node gives up when no seed answers its first gossip round within the ring delay;
+# on a busy 2-core machine 1 s was too short, so 10 s (it costs nothing when seeds answer).
+RING_DELAY_MS="${CLUSTER_CASSANDRA_RING_DELAY_MS:-10000}"
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
 
@@ -96,7 +99,7 @@ launch_ring_node() { # address token
     -Dcassandra-foreground=yes -Dcassandra.config="file://$dir/conf/cassandra.yaml" \
     -Dcassandra.storagedir="$dir/data" -Dcassandra.logdir="$dir/logs" \
     -Dlogback.configurationFile="$dir/conf/logback.xml" -Djava.io.tmpdir="$dir/tmp" \
-    -Dcassandra.skip_wait_for_gossip_to_settle=0 -Dcassandra.ring_delay_ms=1000 \
+    -Dcassandra.skip_wait_for_gossip_to_settle=0 -Dcassandra.ring_delay_ms="$RING_DELAY_MS" \
     -Dcassandra.superuser_setup_delay_ms=0 \
     -cp "$dir/conf:$lib/*" org.apache.cassandra.service.CassandraDaemon \
     >>"$dir/logs/stdout.log" 2>&1 &
@@ -108,9 +111,15 @@ ring_node_ready() { # address
     addr_open "$1" "$CLUSTER_CASSANDRA_PORT"
 }
 
-wait_ring_node() {
-  wait_for "cassandra-$1" "${CASSANDRA_START_TIMEOUT:-300}" "$STATE/cassandra-$1/logs/stdout.log" \
-    ring_node_ready "$1"
+wait_ring_node() { # address; a node that gave up on gossip (a busy machine) gets a second try
+  local logfile="$STATE/cassandra-$1/logs/stdout.log"
+  if (wait_for "cassandra-$1" "${CASSANDRA_START_TIMEOUT:-300}" "$logfile" ring_node_ready "$1"); then
+    return 0
+  fi
+  grep -q "Unable to gossip with any peers" "$logfile" || die "cassandra-$1 failed to start (log: $logfile)"
+  log "cassandra-$1 found no seed in time; starting it again"
+  launch_ring_node "$1" "$(token_of "$1")"
+  wait_for "cassandra-$1" "${CASSANDRA_START_TIMEOUT:-300}" "$logfile" ring_node_ready "$1"
 }
 
 token_of() { # address

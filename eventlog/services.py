@@ -220,3 +220,21 @@ def parse_event_id(value: str) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
+
+
+# --- Worker heartbeat (the operator's view: "worker last seen") --------------------------------
+HEARTBEAT_TTL_SECONDS = 7 * 24 * 3600
+
+
+def worker_heartbeat_key() -> str:
+    return f"{settings.EVENT_OUTBOX_STREAM}:worker-heartbeat"
+
+
+def worker_heartbeat_record(*, consumer: str) -> None:
+    """The outbox worker calls this every loop: the time it was last seen alive, and by which
+    name. Never raises (an outage is the worker loop's own business to report)."""
+    try:
+        value = json.dumps({"at": iso(utcnow()), "consumer": consumer})
+        get_redis().set(worker_heartbeat_key(), value, ex=HEARTBEAT_TTL_SECONDS)
+    except Exception as exc:
+        logger.debug("worker heartbeat not recorded: %s", type(exc).__name__)

@@ -31,7 +31,7 @@ from shopsite.redis_client import get_redis
 
 from . import periodic
 from .manager import CassandraLogManager, LogEntry, get_log_manager
-from .services import SPOOL_SUFFIX, entry_from_event
+from .services import SPOOL_SUFFIX, entry_from_event, worker_heartbeat_record
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +150,7 @@ class OutboxWorker:
 
     def step(self, *, block: bool, claim_all: bool = False) -> int:
         """One round; returns how many events it wrote. Raises on a backend outage."""
+        worker_heartbeat_record(consumer=self.consumer)  # the operator's "worker last seen"
         done = self.drain_spool()
         self._ensure_group()
         try:

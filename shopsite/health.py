@@ -8,9 +8,13 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from django.conf import settings
 
+from backups.selectors import backup_newest_good
+from eventlog.selectors import outbox_status
+
 from .cassandra_client import get_session
 from .mongo import get_client
 from .redis_client import get_redis
+from .timeutil import iso
 
 
 def _mongodb() -> None:
@@ -44,11 +48,12 @@ def _outbox() -> dict:
     ceiling = settings.EVENT_OUTBOX_MAX_PENDING
     report = {"ok": True, "latency_ms": None, "ceiling": ceiling, "spool_files": spool_files}
     try:
-        pending = get_redis().xlen(settings.EVENT_OUTBOX_STREAM)
+        status = outbox_status()
     except Exception as exc:
         report.update(ok=False, pending=None, error=f"{type(exc).__name__}: events spooled to disk")
         return report
-    report["pending"] = pending
+    pending = status["pending"]
+    report.update(status, worker_last_seen=iso(status["worker_last_seen"]))
     if pending >= ceiling:
         report.update(
             ok=False,
@@ -78,4 +83,64 @@ def check_all() -> dict:
         except FutureTimeout:
             report[name] = {"ok": False, "latency_ms": None, "error": "Timeout"}
     report = {"status": "ok" if all(r["ok"] for r in report.values()) else "degraded", **report}
+    # Reported, not part of the status (200/503 stays about the backends and the outbox ceiling).
+    report["backup"] = _backup()
+    report["warnings"] = warnings(report)
     return report
+
+
+def _backup() -> dict:
+    try:
+        newest = backup_newest_good()
+    except Exception as exc:  # a backup folder that cannot be read
+        return {"newest_good": None, "age_seconds": None, "error": type(exc).__name__}
+    if newest is None:
+        return {"newest_good": None, "age_seconds": None}
+    return {
+        "newest_good": newest["name"],
+        "created_at": newest["created_at"],
+        "age_seconds": newest["age_seconds"],
+    }
+
+
+def ago(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    if seconds < 120:
+        return f"{round(seconds)} s"
+    if seconds < 2 * 3600:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def warnings(report: dict) -> list[str]:
+    """What an operator should look at: the event outbox stuck, the event worker silent, the
+    newest good backup too old (thresholds: OPS_* settings)."""
+    found = []
+    outbox = report.get("outbox") or {}
+    oldest = outbox.get("oldest_age_seconds")
+    if oldest is not None and oldest > settings.OPS_OUTBOX_MAX_AGE_SECONDS:
+        found.append(
+            f"The oldest event in the outbox has waited {ago(oldest)} (more than "
+            f"{ago(settings.OPS_OUTBOX_MAX_AGE_SECONDS)}): events are not reaching Cassandra."
+        )
+    if outbox.get("pending") is not None:  # Redis answered, so the heartbeat could be read
+        seen = outbox.get("worker_age_seconds")
+        if seen is None:
+            found.append("The event worker has never been seen: start `manage.py eventlog_worker`.")
+        elif seen > settings.OPS_WORKER_SILENT_SECONDS:
+            found.append(
+                f"The event worker was last seen {ago(seen)} ago (silent for more than "
+                f"{ago(settings.OPS_WORKER_SILENT_SECONDS)})."
+            )
+    backup = report.get("backup") or {}
+    if backup.get("error") is None:
+        age = backup.get("age_seconds")
+        if age is None:
+            found.append("There is no good backup yet: run `manage.py backup_mongo`.")
+        elif age > settings.OPS_BACKUP_MAX_AGE_SECONDS:
+            found.append(
+                f"The newest good backup is {ago(age)} old (more than "
+                f"{ago(settings.OPS_BACKUP_MAX_AGE_SECONDS)})."
+            )
+    return found

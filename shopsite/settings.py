@@ -282,6 +282,11 @@ WORKER_PERIODIC_TASKS = [
     ("orders.services.order_intents_recover", ORDER_INTENT_RECOVER_EVERY_SECONDS),
 ]
 
+# Operator's view (home page, /healthz "warnings"): warn past these ages.
+OPS_OUTBOX_MAX_AGE_SECONDS = env_int("OPS_OUTBOX_MAX_AGE_SECONDS", 300)
+OPS_WORKER_SILENT_SECONDS = env_int("OPS_WORKER_SILENT_SECONDS", 120)
+OPS_BACKUP_MAX_AGE_SECONDS = env_int("OPS_BACKUP_MAX_AGE_SECONDS", 7200)
+
 BACKUP_DIR = Path(env_str("BACKUP_DIR", str(BASE_DIR / "mongo_backup")))
 BACKUP_RETENTION = env_int("BACKUP_RETENTION", 24)
 BACKUP_SCHEDULE = env_str("BACKUP_SCHEDULE", "0 * * * *")

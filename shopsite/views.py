@@ -18,7 +18,7 @@ from orders import stats
 from sessions_app.permissions import staff_required
 
 from .errors import backend_of
-from .health import check_all
+from .health import ago, check_all
 from .money import cents_to_str
 from .timeutil import utcnow
 
@@ -58,7 +58,32 @@ _backend = inline_serializer(
                         "error": serializers.CharField(
                             required=False, help_text="Why not ok (e.g. at the ceiling)."
                         ),
+                        "oldest_age_seconds": serializers.FloatField(
+                            allow_null=True, required=False, help_text="Oldest waiting event."
+                        ),
+                        "worker_last_seen": serializers.DateTimeField(
+                            allow_null=True, required=False, help_text="Event worker's heartbeat."
+                        ),
+                        "worker_age_seconds": serializers.FloatField(
+                            allow_null=True, required=False
+                        ),
                     },
+                ),
+                "backup": inline_serializer(
+                    "BackupHealth",
+                    {
+                        "newest_good": serializers.CharField(allow_null=True),
+                        "created_at": serializers.DateTimeField(required=False),
+                        "age_seconds": serializers.IntegerField(allow_null=True),
+                        "error": serializers.CharField(required=False),
+                    },
+                ),
+                "warnings": serializers.ListField(
+                    child=serializers.CharField(),
+                    help_text="What an operator should look at (outbox older than "
+                    "OPS_OUTBOX_MAX_AGE_SECONDS, worker silent for OPS_WORKER_SILENT_SECONDS, "
+                    "newest good backup older than OPS_BACKUP_MAX_AGE_SECONDS); they do not "
+                    "change the status.",
                 ),
             },
         ),
@@ -143,6 +168,12 @@ def dashboard_home(request):
     health = check_all()
     context = {
         "health": health,
+        "backends": {k: v for k, v in health.items() if isinstance(v, dict) and "ok" in v},
+        "ops": {
+            "outbox_oldest": ago(health["outbox"].get("oldest_age_seconds")),
+            "worker_seen": ago(health["outbox"].get("worker_age_seconds")),
+            "backup_age": ago(health["backup"].get("age_seconds")),
+        },
         "sales": _panel(_today_sales, "mongodb", health),
         "low_stock": _panel(_low_stock, "mongodb", health),
         "events": _panel(_latest_events, "cassandra", health),

@@ -205,11 +205,11 @@ def stock_return_marked(
     )
 
 
-def stock_unmark(product_id: ObjectId, *, mark: str, fence: int, now) -> dict | None:
-    """Forget `mark` (its order is placed: the stock stays taken); None if absent or fenced."""
+def stock_unmark(product_id: ObjectId, *, marks: list[str], fence: int, now) -> dict | None:
+    """Forget marks (their orders are placed: the stock stays taken); None if fenced off."""
     return products().find_one_and_update(
-        _fenced({"_id": product_id, MARKS: mark}, fence),
-        _fence_set({"$pull": {MARKS: mark}}, fence, now),
+        _fenced({"_id": product_id}, fence),
+        _fence_set({"$pullAll": {MARKS: list(marks)}}, fence, now),
         return_document=ReturnDocument.AFTER,
     )
 

@@ -207,7 +207,7 @@ def stock_take(
     """Decrease each product's stock by its quantity for a purchase intent, all or none.
 
     Each take is recorded on the product (its mark) in the same write, so it happens at most
-    once per intent and can be undone (stock_release) or settled (stock_settle) exactly once,
+    once per intent and can be undone (stock_release) or settled (stock_unmark) exactly once,
     also by the recovery after a crash. Returns the products after the decrement (their
     current price, name and category). `check` runs once every lock is held, before any take
     (the purchase verifies there that the recovery has not aborted it: a recovery deciding
@@ -278,12 +278,12 @@ def _release(
         raise StockLockLost(lost)
 
 
-def stock_settle(*, quantities: dict[ObjectId, int], intent_id: str) -> None:
-    """The intent's order is placed: forget its marks (the stock stays taken). Idempotent."""
-    with stock_locks(quantities) as fence:
-        now = utcnow()
-        for oid, quantity in quantities.items():
-            repository.stock_unmark(oid, mark=stock_mark(intent_id, quantity), fence=fence, now=now)
+def stock_unmark(*, marks: dict[ObjectId, list[str]]) -> None:
+    """Purchases are placed: forget their marks (the stock stays taken). Idempotent; one
+    locked write per product."""
+    for oid, product_marks in marks.items():
+        with stock_locks([oid]) as fence:
+            repository.stock_unmark(oid, marks=product_marks, fence=fence, now=utcnow())
 
 
 def stock_changes_record(

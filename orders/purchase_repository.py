@@ -9,6 +9,9 @@
   unique `_id` makes the first insert win on MongoDB and on FerretDB alike (an insert is
   atomic on both, unlike FerretDB's read-then-replace updates), so a purchase and the
   recovery can never decide differently.
+- `order-intents:finished` (Redis set): intents placed and answered, whose stock marks and
+  document the recovery clears in batches. If Redis loses it, the recovery finishes those
+  intents again (idempotent) after their age threshold.
 - `idempotency:<user>:<sha256(key)>` (Redis, with a TTL): a claimed Idempotency-Key, JSON
   {state: "pending" | "done", fingerprint, token, order_ids, bulk}.
 """
@@ -58,6 +61,35 @@ def intent_delete(intent_id: ObjectId) -> None:
 
 def intents_created_before(cutoff, *, limit: int) -> list[dict]:
     return list(intents().find({"created_at": {"$lt": cutoff}}).sort("created_at", 1).limit(limit))
+
+
+def intents_by_ids(intent_ids: list[ObjectId]) -> list[dict]:
+    return list(intents().find({"_id": {"$in": intent_ids}}))
+
+
+def intents_delete(intent_ids: list[ObjectId]) -> None:
+    if intent_ids:
+        intents().delete_many({"_id": {"$in": intent_ids}})
+
+
+FINISHED = "order-intents:finished"
+
+
+def intent_mark_finished(intent_id: ObjectId) -> None:
+    get_redis().sadd(FINISHED, str(intent_id))
+
+
+def intent_is_finished(intent_id: ObjectId) -> bool:
+    return bool(get_redis().sismember(FINISHED, str(intent_id)))
+
+
+def finished_intent_ids(limit: int) -> list[str]:
+    return list(get_redis().srandmember(FINISHED, limit) or [])
+
+
+def finished_forget(intent_ids: list[str]) -> None:
+    if intent_ids:
+        get_redis().srem(FINISHED, *intent_ids)
 
 
 def intent_count() -> int:

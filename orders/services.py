@@ -8,7 +8,8 @@ A purchase a crash cannot corrupt (no transactions on FerretDB, so a journal ins
 3. decide "commit" by inserting the intent's outcome with the order documents (an insert with
    a unique _id: the first decision wins, also against the recovery);
 4. store the orders (repository.insert_many, idempotent by their fixed ids), record the events,
-   forget the marks and the intent.
+   and list the intent as finished; the recovery clears finished intents and their stock marks
+   in batches, off the request path.
 `order_intents_recover` (run by the event worker continuously and at its start-up) takes every
 intent older than ORDER_INTENT_RECOVER_AFTER_SECONDS: committed ones are finished (orders stored,
 events recorded with fixed ids so the log holds each once), all others are decided "abort" and
@@ -52,6 +53,7 @@ logger = logging.getLogger(__name__)
 # order_created events get an id derived from the order's: recorded twice, logged once.
 EVENT_NAMESPACE = uuid.UUID("6f1d3c52-7d0e-4c41-9a1e-3f4f2b8f0a11")
 RECOVER_BATCH = 100
+SETTLE_BATCH = 1000
 # Outcomes are kept this long after their intent is gone (a stalled purchase that wakes up
 # later than this cannot be told it was aborted; its stock writes are still fenced off).
 OUTCOME_KEEP_SECONDS = 24 * 3600
@@ -257,8 +259,9 @@ def _finish(intent: dict, docs: list[dict], *, taken: dict | None = None) -> Non
         journal.idempotency_store(
             intent["idempotency_key"], record, ttl=settings.IDEMPOTENCY_TTL_SECONDS
         )
-    catalog_services.stock_settle(quantities=quantities, intent_id=str(intent["_id"]))
-    journal.intent_delete(intent["_id"])
+    # Its stock marks and the intent are cleared in batches by the recovery (_settle_finished):
+    # off the request path, one locked write per product for many purchases.
+    journal.intent_mark_finished(intent["_id"])
 
 
 def order_intents_recover(*, older_than_seconds: float | None = None) -> dict:
@@ -268,9 +271,12 @@ def order_intents_recover(*, older_than_seconds: float | None = None) -> dict:
     if older_than_seconds is None:
         older_than_seconds = settings.ORDER_INTENT_RECOVER_AFTER_SECONDS
     now = utcnow()
-    report = {"placed": 0, "undone": 0, "failed": 0}
+    report = {"placed": 0, "undone": 0, "failed": 0, "settled": 0}
     cutoff = now - timedelta(seconds=older_than_seconds)
+    report["settled"] = _settle_finished()
     for intent in journal.intents_created_before(cutoff, limit=RECOVER_BATCH):
+        if journal.intent_is_finished(intent["_id"]):
+            continue  # placed and answered: only its settling is left (next round)
         try:
             outcome = journal.outcome_decide(intent["_id"], journal.ABORT, now=utcnow())
             if outcome["outcome"] == journal.COMMIT:
@@ -285,8 +291,27 @@ def order_intents_recover(*, older_than_seconds: float | None = None) -> dict:
         except Exception:
             report["failed"] += 1
             logger.exception("recovery: purchase %s left for the next round", intent["_id"])
+    report["settled"] += _settle_finished()  # what this round finished
     _forget_outcomes(now)
     return report
+
+
+def _settle_finished() -> int:
+    """Clear the stock marks and the intents of finished purchases, in one batch: per product
+    one locked write for all its marks. Idempotent; returns how many purchases."""
+    ids = journal.finished_intent_ids(limit=SETTLE_BATCH)
+    if not ids:
+        return 0
+    intents = journal.intents_by_ids([ObjectId(i) for i in ids])
+    marks: dict[ObjectId, list[str]] = {}
+    for intent in intents:
+        for oid, quantity in _quantities(intent).items():
+            mark = catalog_services.stock_mark(str(intent["_id"]), quantity)
+            marks.setdefault(oid, []).append(mark)
+    catalog_services.stock_unmark(marks=marks)
+    journal.intents_delete([intent["_id"] for intent in intents])
+    journal.finished_forget(ids)
+    return len(intents)
 
 
 def _forget_outcomes(now: datetime) -> None:

@@ -68,6 +68,7 @@ def test_a_stalled_lock_holder_is_fenced_off(settings, faults, mongo):
     assert stock(doc) == 7
     assert [o["customer"] for o in mongo["orders"].find()] == ["on time"]
     assert on_time["customer"] == "on time"
+    services.order_intents_recover(older_than_seconds=3600)  # settles finished purchases
     assert purchase_repository.intent_count() == 0
     assert not catalog_repository.find_by_id(doc["_id"]).get("stock_marks")
 
@@ -105,7 +106,7 @@ def test_recovery_aborts_a_purchase_stalled_before_its_commit(faults, mongo):
     time.sleep(0.5)
     assert stock(doc) == 6  # taken, not yet committed
     report = services.order_intents_recover(older_than_seconds=0)
-    assert report == {"placed": 0, "undone": 1, "failed": 0}
+    assert report == {"placed": 0, "undone": 1, "failed": 0, "settled": 0}
     thread.join()
     assert isinstance(result.get("error"), PurchaseAborted)
     assert stock(doc) == 10
@@ -170,3 +171,30 @@ def test_recovery_leaves_young_intents_alone(mongo):
     assert purchase_repository.intent_count() == 1
     assert services.order_intents_recover(older_than_seconds=0)["undone"] == 1
     assert purchase_repository.intent_count() == 0
+
+
+def test_finished_purchases_are_settled_in_a_batch(mongo, redis_client):
+    """A placed order leaves its intent and stock mark to the recovery, which clears them for
+    many purchases with one write per product, and never touches the stock."""
+    doc = product(stock=100)
+    for _ in range(5):
+        buy(doc, 2)
+    assert purchase_repository.intent_count() == 5
+    assert len(catalog_repository.find_by_id(doc["_id"])["stock_marks"]) == 5
+    report = services.order_intents_recover(older_than_seconds=3600)
+    assert report["settled"] == 5 and report["placed"] == report["undone"] == 0
+    assert purchase_repository.intent_count() == 0
+    assert purchase_repository.finished_intent_ids(10) == []
+    current = catalog_repository.find_by_id(doc["_id"])
+    assert current["stock_marks"] == [] and current["stock"] == 90
+    assert services.order_intents_recover(older_than_seconds=0)["settled"] == 0
+    assert mongo["orders"].count_documents({}) == 5
+
+
+def test_finished_purchases_are_not_redone_when_old(mongo, redis_client):
+    """An old finished intent (the worker was down) is settled, not finished again."""
+    doc = product(stock=100)
+    buy(doc, 2)
+    report = services.order_intents_recover(older_than_seconds=0)
+    assert report == {"placed": 0, "undone": 0, "failed": 0, "settled": 1}
+    assert catalog_repository.find_by_id(doc["_id"])["stock"] == 98

@@ -2,7 +2,9 @@
 
 With one node killed (SIGKILL), events are still written and read; when it returns, the two
 others replay the hints they kept for it (hinted handoff; no repair is run), which is checked by
-reading every event from that node alone, at consistency ONE, with the other two stopped.
+reading every event from that node alone, at consistency ONE, with the other two stopped. Writes the
+node itself acknowledged just before it died may be missing from it (its commit log syncs every
+10 s): they are reported, and their other two replicas hold them (the LOCAL_QUORUM read).
 """
 
 import logging
@@ -155,10 +157,13 @@ def test_one_node_killed_writes_and_reads_go_on_and_it_catches_up_by_hints(ring)
     )
     try:
         only = CassandraLogManager(keyspace=ring["keyspace"], session=alone.connect())
-        missing = [i for i in written if only.get(i) is None]
+        missing = {i for i in written if only.get(i) is None}
     finally:
         alone.shutdown()
-    written_while_down = len([r for r in during if r[1] is not None])
+    while_down = {r[1] for r in during if r[1] is not None}
+    # Acknowledged by the node itself shortly before it died, but still in its commit log's
+    # buffer (periodic sync, 10 s): lost from that node; its two peers have them.
+    lost_by_kill = missing - while_down
     write_artifact(
         "cluster-cassandra.md",
         "# Cassandra ring, one of 3 nodes killed (SIGKILL; RF 3, LOCAL_QUORUM)\n\n"
@@ -169,8 +174,9 @@ def test_one_node_killed_writes_and_reads_go_on_and_it_catches_up_by_hints(ring)
         f"- hint files kept by the live nodes while it was down: {hints_kept}\n"
         f"- node restart {restart_seconds:.0f} s; hints replayed {handoff_seconds:.0f} s after it "
         "answered CQL\n"
-        f"- events missing on the returned node read alone at ONE: {len(missing)} of "
-        f"{len(written)} ({written_while_down} written while it was down)\n",
+        f"- events missing on the returned node read alone at ONE: "
+        f"{len(missing & while_down)} of {len(while_down)} written while it was down; "
+        f"{len(lost_by_kill)} of {len(written) - len(while_down)} written just before the kill\n",
     )
-    assert not missing
+    assert not missing & while_down, "hinted handoff missed writes made while it was down"
     assert len(failed) == 0

@@ -40,15 +40,20 @@ def tools(settings, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _only_shop_collections(request):
-    """Collections a test added (beyond products/orders) would leak into the next test's dump."""
-    yield
-    if "mongo" in request.fixturenames:
-        from shopsite.mongo import get_db
+    """Only products and orders, before and after the test: a collection another test added, or
+    one init_mongo created empty (the purchase journal), would show up in this test's backups
+    (whether it does would depend on which tests ran before)."""
 
-        db = get_db()
+    def drop_others(db):
         for name in db.list_collection_names():
             if name not in ("products", "orders"):
                 db.drop_collection(name)
+
+    if "mongo" in request.fixturenames:
+        drop_others(request.getfixturevalue("mongo"))
+    yield
+    if "mongo" in request.fixturenames:
+        drop_others(request.getfixturevalue("mongo"))
 
 
 @pytest.fixture

@@ -120,4 +120,5 @@ def test_another_checkouts_line_is_left_alone(user_crontab):
         result = manage(*command)
         assert result.returncode == 0, (command, result.stderr)
     listing = subprocess.run(["crontab", "-l"], capture_output=True, text=True).stdout
-    assert listing.splitlines() == [foreign]
+    # (Other lines may be there: another checkout's tests can share this crontab while we run.)
+    assert foreign in listing.splitlines() and _our_lines() == []

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from rest_framework.test import APIClient
 
 from bench.peer import app as peer
+from orders.services import order_intents_recover
 
 pytestmark = pytest.mark.django_db
 
@@ -60,10 +61,13 @@ def test_peer_does_what_shopsite_does(clients, staff_user, other_staff_user, red
     docs = list(mongo.orders.find())
     assert len(docs) == 2 and docs[0].keys() == docs[1].keys()
     assert docs[0]["items"][0].keys() == docs[1]["items"][0].keys()
-    # The purchase journal: both decided "commit", settled their stock marks, forgot the intent.
+    # The purchase journal: both decided "commit" and listed their intent as finished; the
+    # recovery settles both (stock marks cleared, intents forgotten).
     outcomes = list(mongo.order_intent_outcomes.find())
     assert [o["outcome"] for o in outcomes] == ["commit", "commit"]
     assert outcomes[0].keys() == outcomes[1].keys()
+    assert mongo.order_intents.count_documents({}) == 2
+    assert order_intents_recover(older_than_seconds=3600)["settled"] == 2
     assert mongo.order_intents.count_documents({}) == 0
     assert mongo.products.find_one()["stock_marks"] == []
 

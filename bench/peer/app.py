@@ -214,7 +214,7 @@ def fenced(query: dict, fence: int) -> dict:
 @app.post("/orders/", status_code=201)
 def order_place(order: OrderIn, authorization: str | None = Header(None)):
     """The purchase as orders/services.py makes it: intent, marked and fenced stock takes,
-    outcome, order, events, settling the marks, forgetting the intent."""
+    outcome, order, events, listing the intent as finished (settled later by the recovery)."""
     actor = staff(authorization)
     c = clients()
     db = c["db"]
@@ -323,15 +323,8 @@ def order_place(order: OrderIn, authorization: str | None = Header(None)):
                 "order_ids": [str(doc["_id"])],
             },
         )
-    with stock_locks(c, needed) as fence:
-        for oid in needed:
-            db.products.find_one_and_update(
-                fenced({"_id": oid, "stock_marks": marks[oid]}, fence),
-                {"$pull": {"stock_marks": marks[oid]},
-                 "$set": {"updated_at": now(), "stock_fence": fence}},
-                return_document=ReturnDocument.AFTER,
-            )  # fmt: skip
-    db.order_intents.delete_one({"_id": intent["_id"]})
+    # Finished: the worker's recovery clears the marks and the intent in batches.
+    c["redis"].sadd("order-intents:finished", str(intent["_id"]))
     return {
         "id": str(doc["_id"]),
         "customer": doc["customer"],

@@ -31,6 +31,7 @@ from pymongo import IndexModel
 from pymongo.errors import OperationFailure
 
 from shopsite import ferretdb_pg
+from shopsite.fsutil import fsync_dir
 from shopsite.mongo import ensure_indexes, get_db
 
 NAME_RE = re.compile(r"^mongo-\d{8}-\d{6}-\d{3}$")
@@ -95,15 +96,7 @@ def _write_json_atomic(path: Path, data: dict) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(path.parent)
 
 
 def _read_json(path: Path) -> dict | None:
@@ -186,7 +179,7 @@ def temp_archive_publish(name: str) -> tuple[int, str]:
         os.fsync(handle.fileno())
     size, digest = tmp.stat().st_size, file_sha256(tmp)
     os.replace(tmp, final)
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
     return size, digest
 
 

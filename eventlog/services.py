@@ -2,17 +2,13 @@
 
 event_record never raises and never waits on Cassandra: the event goes to a Redis stream (the
 outbox), or, if Redis is down or the outbox holds EVENT_OUTBOX_MAX_PENDING events already (the
-worker is down or behind), to a local spool file (fsync'd JSON lines). The worker
+worker is down or behind), to a local spool file (eventlog/spool.py: fsync'd JSON lines). The worker
 (`manage.py eventlog_worker`, eventlog/worker.py) moves both into Cassandra. Nothing is dropped.
 """
 
-import fcntl
 import json
 import logging
-import os
 import re
-import socket
-import threading
 import uuid
 from datetime import datetime, timedelta
 
@@ -22,15 +18,12 @@ from shopsite.redis_client import get_redis
 from shopsite.timeutil import iso, parse_iso, utcnow
 
 from .manager import LogEntry, get_log_manager
+from .spool import append as spool_append
 
 logger = logging.getLogger(__name__)
 
 EVENT_TYPE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 METADATA_MAX_CHARS = 10_000
-SPOOL_SUFFIX = ".jsonl"
-
-_spool_lock = threading.Lock()
-
 
 # Append only while the stream holds fewer than ARGV[2] entries (one atomic round trip).
 _BOUNDED_XADD = """
@@ -125,49 +118,6 @@ def entry_from_event(event: dict) -> LogEntry:
         timestamp=parse_iso(str(event["timestamp"])),
         metadata=metadata,
     )
-
-
-# --- local spool (Redis down) --------------------------------------------------------------------
-def spool_path() -> str:
-    name = f"outbox-{socket.gethostname()}-{os.getpid()}{SPOOL_SUFFIX}"
-    return os.path.join(settings.EVENT_SPOOL_DIR, name)
-
-
-def spool_append(line: str) -> None:
-    """Append one JSON line durably.
-
-    The worker renames a file before draining it; a writer that opened the old name re-opens
-    (checked under the file lock), so no line lands in a file already drained."""
-    directory = str(settings.EVENT_SPOOL_DIR)
-    os.makedirs(directory, exist_ok=True)
-    path = spool_path()
-    data = (line + "\n").encode()
-    with _spool_lock:
-        for _ in range(10):
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                try:
-                    current = os.stat(path)
-                except FileNotFoundError:
-                    continue
-                if current.st_ino != os.fstat(fd).st_ino:
-                    continue  # the worker took this file away; write to a new one
-                os.write(fd, data)
-                os.fsync(fd)
-                _fsync_dir(directory)
-                return
-            finally:
-                os.close(fd)
-        raise OSError("event spool file kept moving")
-
-
-def _fsync_dir(directory: str) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # --- API-facing operations -----------------------------------------------------------------------

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -25,18 +24,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis.exceptions
+import tenacity
 from django.conf import settings
 
 from shopsite.redis_client import get_redis
 
-from . import periodic
+from . import periodic, spool
 from .manager import CassandraLogManager, LogEntry, get_log_manager
-from .services import SPOOL_SUFFIX, entry_from_event, worker_heartbeat_record
+from .services import entry_from_event, worker_heartbeat_record
 
 logger = logging.getLogger(__name__)
 
 GROUP = "eventlog-workers"
-DRAINING = ".draining-"
 CONSUMER_FORGET_MS = 24 * 3600 * 1000
 
 
@@ -100,18 +99,17 @@ class OutboxWorker:
         """Until stop(): drain spool files, claim abandoned entries, read new ones, write them."""
         logger.info("eventlog worker %s started on stream %s", self.consumer, self.stream)
         periodic_thread = periodic.start(self.stop_event)  # e.g. the purchase recovery
-        backoff = 0.5
+        retrying = self._retrying(
+            first=0.5,
+            most=self.max_backoff,
+            stop=tenacity.stop_when_event_set(self.stop_event),
+            sleep=self.stop_event.wait,  # stop() cuts a back-off short
+        )
         while not self.stop_event.is_set():
             try:
-                self.step(block=True)
-                backoff = 0.5
-            except Exception as exc:
-                logger.warning(
-                    "eventlog worker: %s: %s; retrying in %.1fs", type(exc).__name__, exc, backoff
-                )
-                self.stats.retries += 1
-                self.stop_event.wait(backoff)
-                backoff = min(backoff * 2, self.max_backoff)
+                retrying(self.step, block=True)
+            except Exception:
+                break  # stopped while a backend was down
         if periodic_thread is not None:
             periodic_thread.join(timeout=30)
         self._leave_group()
@@ -132,21 +130,50 @@ class OutboxWorker:
         Retries while a backend is down; TimeoutError if not empty within `timeout` seconds.
         """
         deadline = time.monotonic() + timeout
-        backoff = 0.2
+        # Give up before a back-off would end past the deadline.
+        retrying = self._retrying(
+            first=0.2,
+            most=2.0,
+            stop=lambda state: time.monotonic() + (state.upcoming_sleep or 0) > deadline,
+            sleep=time.sleep,
+            keep_errors=True,
+        )
         while True:
             try:
-                if self.step(block=False, claim_all=True) == 0 and self._outbox_empty():
+                if retrying(self._drain_round):
                     return self.stats
-                backoff = 0.2
             except Exception as exc:
-                self.stats.retries += 1
-                self.stats.errors.append(type(exc).__name__)
-                if time.monotonic() + backoff > deadline:
-                    raise TimeoutError(f"event outbox not drained: {type(exc).__name__}: {exc}")
-                time.sleep(backoff)
-                backoff = min(backoff * 2, 2.0)
+                raise TimeoutError(
+                    f"event outbox not drained: {type(exc).__name__}: {exc}"
+                ) from exc
             if time.monotonic() > deadline:
                 raise TimeoutError("event outbox not drained in time")
+
+    def _drain_round(self) -> bool:
+        """One round of drain(); True once nothing was left."""
+        return self.step(block=False, claim_all=True) == 0 and self._outbox_empty()
+
+    def _retrying(
+        self, *, first: float, most: float, stop, sleep, keep_errors: bool = False
+    ) -> tenacity.Retrying:
+        """Retry a round while a backend is down: back-off doubling from `first` up to `most`,
+        ended by stop(); the last error is re-raised when it gives up. keep_errors: list each
+        error's name in stats (drain() only: a long-running worker would grow the list)."""
+
+        def note(state: tenacity.RetryCallState) -> None:
+            exc = state.outcome.exception()
+            self.stats.retries += 1
+            if keep_errors:
+                self.stats.errors.append(type(exc).__name__)
+            _log_retry(exc, state.upcoming_sleep)
+
+        return tenacity.Retrying(
+            wait=tenacity.wait_exponential(multiplier=first, max=most),
+            stop=stop,
+            sleep=sleep,
+            before_sleep=note,
+            reraise=True,
+        )
 
     def step(self, *, block: bool, claim_all: bool = False) -> int:
         """One round; returns how many events it wrote. Raises on a backend outage."""
@@ -299,11 +326,8 @@ class OutboxWorker:
     # --- local spool files -----------------------------------------------------------------------
     def drain_spool(self) -> int:
         """Write the events spooled while Redis was down, file by file; delete each when stored."""
-        directory = Path(settings.EVENT_SPOOL_DIR)
-        if not directory.is_dir():
-            return 0
         done = 0
-        for path in sorted(directory.iterdir()):
+        for path in spool.candidates():
             if self.stop_event.is_set():
                 break
             taken = self._take(path)
@@ -312,47 +336,21 @@ class OutboxWorker:
         return done
 
     def _take(self, path: Path) -> Path | None:
-        """Rename a spool file to a name of this worker's (atomic: one worker wins)."""
-        name = path.name
-        if name.endswith(SPOOL_SUFFIX) and DRAINING not in name:
-            target = path.with_name(f"{name}{DRAINING}{self.consumer}")
-        elif DRAINING in name and not name.endswith(f"{DRAINING}{self.consumer}"):
-            # Left by a crashed worker: take it over once it has been idle long enough.
-            try:
-                if time.time() - path.stat().st_mtime < self.claim_idle_ms / 1000:
-                    return None
-            except FileNotFoundError:
-                return None
-            target = path.with_name(f"{name.split(DRAINING)[0]}{DRAINING}{self.consumer}")
-        elif name.endswith(f"{DRAINING}{self.consumer}"):
-            return path
-        else:
-            return None
-        try:
-            os.rename(path, target)
-        except FileNotFoundError:
-            return None
-        # Barrier: wait out a writer that opened the old name before the rename; later writers
-        # see the name moved (they check under this lock) and start a new file.
-        with open(target, "rb") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            fcntl.flock(handle, fcntl.LOCK_UN)
-        return target
+        return spool.take(path, owner=self.consumer, idle_seconds=self.claim_idle_ms / 1000)
 
     def _drain_file(self, path: Path) -> int:
         good: list[LogEntry] = []
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    good.append(entry_from_event(json.loads(line)))
-                except Exception as exc:
-                    # A torn last line (writer killed mid-write) or a bad event: keep it in the log.
-                    logger.error(
-                        "eventlog spool %s line %d unusable (%s): %r", path.name, number, exc, line
-                    )
-                    self.stats.dead += 1
+        for number, line, event in spool.events(path):
+            try:
+                if isinstance(event, Exception):
+                    raise event
+                good.append(entry_from_event(event))
+            except Exception as exc:
+                # A torn last line (writer killed mid-write) or a bad event: keep it in the log.
+                logger.error(
+                    "eventlog spool %s line %d unusable (%s): %r", path.name, number, exc, line
+                )
+                self.stats.dead += 1
         unique = _unique(good)
         for start in range(0, len(unique), self.batch_size):
             self._manager().insert_many(unique[start : start + self.batch_size])
@@ -360,6 +358,10 @@ class OutboxWorker:
         self.stats.spooled += len(unique)
         self.stats.written += len(unique)
         return len(unique)
+
+
+def _log_retry(exc: BaseException, seconds: float) -> None:
+    logger.warning("eventlog worker: %s: %s; retrying in %.1fs", type(exc).__name__, exc, seconds)
 
 
 def _unique(entries: list[LogEntry]) -> list[LogEntry]:

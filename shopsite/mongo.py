@@ -5,31 +5,13 @@ then writes with `w: majority` (unless the URI sets `w`), so an acknowledged ord
 primary's loss, and `stats_db()` reads with MONGODB_STATS_READ_PREFERENCE.
 """
 
-import atexit
-import os
-import threading
-
 from django.conf import settings
 from pymongo import MongoClient
 from pymongo.database import Database
 from pymongo.read_preferences import make_read_preference, read_pref_mode_from_name
 from pymongo.uri_parser import parse_uri
 
-_lock = threading.Lock()
-_client: MongoClient | None = None
-_client_key: tuple[int, str] | None = None
-
-
-def get_client() -> MongoClient:
-    global _client, _client_key
-    key = (os.getpid(), settings.MONGODB_URI)
-    if _client is not None and _client_key == key:
-        return _client
-    with _lock:
-        if _client is None or _client_key != key:
-            _client = MongoClient(settings.MONGODB_URI, **client_options(settings.MONGODB_URI))
-            _client_key = key
-    return _client
+from .lazy import PerProcess
 
 
 def client_options(uri: str) -> dict:
@@ -71,15 +53,13 @@ def stats_db() -> Database:
     return get_db(settings.MONGODB_STATS_READ_PREFERENCE)
 
 
-def close() -> None:
-    global _client, _client_key
-    if _client is not None and _client_key and _client_key[0] == os.getpid():
-        _client.close()
-    _client = None
-    _client_key = None
-
-
-atexit.register(close)
+_client = PerProcess(
+    build=lambda: MongoClient(settings.MONGODB_URI, **client_options(settings.MONGODB_URI)),
+    settings_key=lambda: (settings.MONGODB_URI,),
+    close=MongoClient.close,
+)
+get_client = _client.get
+close = _client.close
 
 
 def ensure_indexes(collection, models) -> list[str]:

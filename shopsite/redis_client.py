@@ -13,9 +13,6 @@ Two topologies, chosen by settings only:
 Django's cache (and so its sessions) is configured from the same settings by `cache_settings`.
 """
 
-import atexit
-import os
-import threading
 import time
 from urllib.parse import urlsplit, urlunsplit
 
@@ -26,9 +23,7 @@ from redis.connection import parse_url
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
-_lock = threading.Lock()
-_client: redis.Redis | None = None
-_client_key: tuple | None = None
+from .lazy import PerProcess
 
 
 def parse_sentinels(value: str | list[str]) -> list[tuple[str, int]]:
@@ -98,32 +93,31 @@ def _sentinel_client(url: str, sentinels: list[tuple[str, int]], master: str) ->
     )
 
 
-def get_redis() -> redis.Redis:
-    global _client, _client_key
-    key = (
-        os.getpid(),
+def _build() -> redis.Redis:
+    if settings.REDIS_SENTINELS:
+        return _sentinel_client(
+            settings.REDIS_URL,
+            parse_sentinels(settings.REDIS_SENTINELS),
+            settings.REDIS_SENTINEL_MASTER,
+        )
+    return redis.Redis.from_url(
+        settings.REDIS_URL,
+        decode_responses=True,
+        **_connection_kwargs(settings.BACKEND_TIMEOUT_SECONDS),
+    )
+
+
+_client = PerProcess(
+    build=_build,
+    settings_key=lambda: (
         settings.REDIS_URL,
         tuple(settings.REDIS_SENTINELS),
         settings.REDIS_SENTINEL_MASTER,
-    )
-    if _client is not None and _client_key == key:
-        return _client
-    with _lock:
-        if _client is None or _client_key != key:
-            if settings.REDIS_SENTINELS:
-                _client = _sentinel_client(
-                    settings.REDIS_URL,
-                    parse_sentinels(settings.REDIS_SENTINELS),
-                    settings.REDIS_SENTINEL_MASTER,
-                )
-            else:
-                _client = redis.Redis.from_url(
-                    settings.REDIS_URL,
-                    decode_responses=True,
-                    **_connection_kwargs(settings.BACKEND_TIMEOUT_SECONDS),
-                )
-            _client_key = key
-    return _client
+    ),
+    close=lambda client: client.close(),
+)
+get_redis = _client.get
+close = _client.close
 
 
 def cache_settings(
@@ -160,14 +154,3 @@ def cache_settings(
         "OPTIONS": options,
         "KEY_PREFIX": "django",
     }
-
-
-def close() -> None:
-    global _client, _client_key
-    if _client is not None and _client_key and _client_key[0] == os.getpid():
-        _client.close()
-    _client = None
-    _client_key = None
-
-
-atexit.register(close)

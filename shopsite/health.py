@@ -31,7 +31,7 @@ def _cassandra() -> None:
 
 CHECKS = {"mongodb": _mongodb, "redis": _redis, "cassandra": _cassandra}
 _pool = ThreadPoolExecutor(max_workers=(len(CHECKS) + 1) * 2, thread_name_prefix="health")
-# Spool files are named outbox-<host>-<pid>.jsonl (eventlog/services.py).
+# Spool files are named outbox-<host>-<pid>.jsonl (eventlog/spool.py).
 SPOOL_MARK = ".jsonl"
 
 

@@ -201,8 +201,17 @@ def stock_mark(intent_id: str, quantity: int) -> str:
     return f"{intent_id}:{quantity}"
 
 
+# A product carrying more marks than this (the recovery that settles them is not running) has
+# the settled ones removed by the purchase itself, under the lock it holds: documents stay small.
+MARKS_SETTLED_INLINE_AT = 100
+
+
 def stock_take(
-    *, quantities: dict[ObjectId, int], intent_id: str, check: Callable[[], None] | None = None
+    *,
+    quantities: dict[ObjectId, int],
+    intent_id: str,
+    check: Callable[[], None] | None = None,
+    settled: Callable[[list[str]], list[str]] | None = None,
 ) -> dict[ObjectId, dict]:
     """Decrease each product's stock by its quantity for a purchase intent, all or none.
 
@@ -211,10 +220,10 @@ def stock_take(
     also by the recovery after a crash. Returns the products after the decrement (their
     current price, name and category). `check` runs once every lock is held, before any take
     (the purchase verifies there that the recovery has not aborted it: a recovery deciding
-    later has to wait for these locks, so it sees the takes). Raises ProductNotOrderable
-    (missing / not for sale),
-    StockConflict (too little stock), StockLockBusy or StockLockLost; then every take already
-    made has been given back.
+    later has to wait for these locks, so it sees the takes). `settled(marks)` names those of
+    the marks whose purchases are finished (see MARKS_SETTLED_INLINE_AT). Raises
+    ProductNotOrderable (missing / not for sale), StockConflict (too little stock),
+    StockLockBusy or StockLockLost; then every take already made has been given back.
     """
     taken: dict[ObjectId, dict] = {}
     now = utcnow()
@@ -231,6 +240,11 @@ def stock_take(
                     raise _why_not_taken(oid, quantity, fence)
                 taken[oid] = doc
                 fault_point(f"after_stock_{len(taken)}")
+                marks = doc.get(repository.MARKS, [])
+                if settled is not None and len(marks) > MARKS_SETTLED_INLINE_AT:
+                    done = settled(marks)
+                    if done:
+                        repository.stock_unmark(oid, marks=done, fence=fence, now=now)
         except BaseException:
             _release({oid: quantities[oid] for oid in taken}, intent_id, fence)
             raise

@@ -83,6 +83,14 @@ def intent_is_finished(intent_id: ObjectId) -> bool:
     return bool(get_redis().sismember(FINISHED, str(intent_id)))
 
 
+def intents_finished(intent_ids: list[str]) -> set[str]:
+    """Those of the intents that are finished."""
+    if not intent_ids:
+        return set()
+    flags = get_redis().smismember(FINISHED, intent_ids)
+    return {i for i, flag in zip(intent_ids, flags, strict=True) if flag}
+
+
 def finished_intent_ids(limit: int) -> list[str]:
     return list(get_redis().srandmember(FINISHED, limit) or [])
 

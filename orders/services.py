@@ -137,6 +137,7 @@ def _place(orders: list[dict], *, user_id, bulk: bool, idempotency: dict | None 
                 quantities=needed,
                 intent_id=str(intent["_id"]),
                 check=lambda: _not_aborted(intent["_id"]),
+                settled=_settled_marks,
             )
         except ProductNotOrderable as exc:  # changed since the check above
             _reject_unorderable(orders, {}, bulk=bulk, only=exc)
@@ -190,6 +191,12 @@ def _quantities(intent: dict) -> dict[ObjectId, int]:
 
 # Failures after which stock_take has given back everything it took (under a lock still held).
 _CLEAN_FAILURES = (StockConflict, ProductNotOrderable, OrderRejected)
+
+
+def _settled_marks(marks: list[str]) -> list[str]:
+    """Those stock marks ("<intent>:<qty>") whose purchases are finished."""
+    finished = journal.intents_finished([mark.split(":", 1)[0] for mark in marks])
+    return [mark for mark in marks if mark.split(":", 1)[0] in finished]
 
 
 def _not_aborted(intent_id: ObjectId) -> None:

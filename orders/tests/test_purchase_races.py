@@ -198,3 +198,17 @@ def test_finished_purchases_are_not_redone_when_old(mongo, redis_client):
     report = services.order_intents_recover(older_than_seconds=0)
     assert report == {"placed": 0, "undone": 0, "failed": 0, "settled": 1}
     assert catalog_repository.find_by_id(doc["_id"])["stock"] == 98
+
+
+def test_marks_stay_bounded_without_the_recovery(mongo, redis_client, monkeypatch):
+    """The worker is down: a product's marks are trimmed by the purchases themselves."""
+    monkeypatch.setattr(catalog_services, "MARKS_SETTLED_INLINE_AT", 3)
+    doc = product(stock=100)
+    for _ in range(10):
+        buy(doc, 1)
+    current = catalog_repository.find_by_id(doc["_id"])
+    assert len(current["stock_marks"]) <= 4 and current["stock"] == 90
+    services.order_intents_recover(older_than_seconds=3600)
+    current = catalog_repository.find_by_id(doc["_id"])
+    assert current["stock_marks"] == [] and current["stock"] == 90
+    assert purchase_repository.intent_count() == 0

@@ -2,7 +2,6 @@
 
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
@@ -87,9 +86,7 @@ class ProductListApi(CSVExportMixin, CatalogErrorsMixin, APIView):
         "streamed.",
         operation_id="products_list",
         parameters=[
-            OpenApiParameter("category", str, description="Exact category (uses its index)."),
-            OpenApiParameter("available", str, enum=["true", "false"]),
-            OpenApiParameter("q", str, description="Case-insensitive substring of the name."),
+            ProductListQuerySerializer,
             *PAGE_PARAMETERS,
             FORMAT_PARAMETER,
         ],

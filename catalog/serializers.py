@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shopsite.money import MoneyField
+from shopsite.query import QuerySerializer
 from shopsite.timeutil import iso
 
 from .services import MAX_STOCK
@@ -91,10 +92,20 @@ class ProductOutputSerializer(serializers.Serializer):
     updated_at = UtcDateTimeField()
 
 
-class ProductListQuerySerializer(serializers.Serializer):
-    category = serializers.CharField(required=False, allow_blank=True, max_length=100)
+class ProductListQuerySerializer(QuerySerializer):
+    category = serializers.CharField(
+        required=False,
+        trim_whitespace=False,
+        max_length=100,
+        help_text="Exact category (uses its index).",
+    )
     available = serializers.ChoiceField(choices=["true", "false"], required=False)
-    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    q = serializers.CharField(
+        required=False,
+        trim_whitespace=False,
+        max_length=200,
+        help_text="Case-insensitive substring of the name.",
+    )
 
     def validate(self, attrs):
         return {

@@ -3,6 +3,8 @@
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
+from shopsite.query import QuerySerializer
+
 from .services import EVENT_TYPE_RE, METADATA_MAX_CHARS
 
 HOURS_MAX = 8760
@@ -48,7 +50,7 @@ class LogUpdateSerializer(serializers.Serializer):
     metadata = metadata_field()
 
 
-class LogQuerySerializer(serializers.Serializer):
+class LogQuerySerializer(QuerySerializer):
     event_type = event_type_field(help_text="Required. The type of entries to list.")
     hours = serializers.IntegerField(
         min_value=1, max_value=HOURS_MAX, default=24, help_text=f"Window, 1-{HOURS_MAX} hours."
@@ -61,7 +63,7 @@ class LogQuerySerializer(serializers.Serializer):
     )
 
 
-class PurgeQuerySerializer(serializers.Serializer):
+class PurgeQuerySerializer(QuerySerializer):
     days = serializers.IntegerField(
         min_value=1,
         max_value=DAYS_MAX,

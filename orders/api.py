@@ -95,8 +95,7 @@ class OrderListApi(CSVExportMixin, OrderErrorsMixin, APIView):
         "row per order item, streamed.",
         operation_id="orders_list",
         parameters=[
-            OpenApiParameter("days", int, description="1-3650, default 30."),
-            OpenApiParameter("customer", str, description="Exact customer name."),
+            OrderListQuerySerializer,
             *PAGE_PARAMETERS,
             FORMAT_PARAMETER,
         ],
@@ -231,7 +230,7 @@ class OrderListApi(CSVExportMixin, OrderErrorsMixin, APIView):
 class OrderRecentApi(OrderErrorsMixin, APIView):
     @extend_schema(
         summary="The most recent orders, newest first (a plain list)",
-        parameters=[OpenApiParameter("limit", int, description="1-100, default 100.")],
+        parameters=[RecentQuerySerializer],
         responses={200: OrderOutputSerializer(many=True), **COMMON},
     )
     def get(self, request):

@@ -11,6 +11,7 @@ from catalog.serializers import (
     UtcDateTimeField,
 )
 from shopsite.money import MoneyField
+from shopsite.query import QuerySerializer
 from shopsite.timeutil import as_utc, utcnow
 
 MAX_ITEMS = 100
@@ -73,13 +74,19 @@ class OrderOutputSerializer(serializers.Serializer):
     created_at = UtcDateTimeField()
 
 
-class RecentQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=100)
+class RecentQuerySerializer(QuerySerializer):
+    limit = serializers.IntegerField(
+        min_value=1, max_value=100, default=100, help_text="1-100, default 100."
+    )
 
 
-class OrderListQuerySerializer(serializers.Serializer):
-    days = serializers.IntegerField(min_value=1, max_value=3650, default=30)
-    customer = serializers.CharField(required=False, allow_blank=True, max_length=200)
+class OrderListQuerySerializer(QuerySerializer):
+    days = serializers.IntegerField(
+        min_value=1, max_value=3650, default=30, help_text="1-3650, default 30."
+    )
+    customer = serializers.CharField(
+        required=False, trim_whitespace=False, max_length=200, help_text="Exact customer name."
+    )
 
     def validate(self, attrs):
         return {"days": attrs["days"], "customer": attrs.get("customer") or None}

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shopsite.money import MoneyField
+from shopsite.query import QuerySerializer
 from shopsite.timeutil import iso, parse_iso, utcnow
 
 from .stats import BREAKDOWNS
@@ -38,7 +39,7 @@ class TimestampField(serializers.Field):
         return iso(value)
 
 
-class SoldQuerySerializer(serializers.Serializer):
+class SoldQuerySerializer(QuerySerializer):
     start = TimestampField(required=False, help_text="Inclusive; default: end minus 30 days.")
     end = TimestampField(required=False, help_text="Exclusive; default: now.")
     by = serializers.ChoiceField(choices=BREAKDOWNS, required=False, help_text="Adds a breakdown.")

@@ -12,11 +12,14 @@ from collections.abc import Iterable, Iterator
 
 from django.http import Http404, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework_csv.renderers import CSVRenderer as _CSVRenderer
 from rest_framework_csv.renderers import CSVStreamingRenderer
+
+from .query import QuerySerializer
 
 CHUNK_BYTES = 64 * 1024
 CSV_MEDIA_TYPE = "text/csv"
@@ -97,6 +100,8 @@ class CSVExportMixin:
         return super().get_renderers()
 
     def perform_content_negotiation(self, request, force=False):
+        if not force:  # `force` is DRF's fallback for rendering an error: no raising then
+            FormatQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
         try:
             return super().perform_content_negotiation(request, force)
         except Http404:  # DRF's answer to an unknown ?format=: a bad query parameter is a 400
@@ -113,13 +118,17 @@ class CSVExportMixin:
         return response
 
 
-FORMAT_PARAMETER = OpenApiParameter(
-    "format",
-    str,
-    enum=["json", "csv"],
-    description="`csv` answers a streamed CSV download (UTF-8, header row; same as "
-    "`Accept: text/csv`) of every row the filters select: no pagination.",
-)
+class FormatQuerySerializer(QuerySerializer):
+    format = serializers.ChoiceField(
+        choices=["json", "csv"],
+        required=False,
+        error_messages={"invalid_choice": "Must be one of: json, csv."},
+        help_text="`csv` answers a streamed CSV download (UTF-8, header row; same as "
+        "`Accept: text/csv`) of every row the filters select: no pagination.",
+    )
+
+
+FORMAT_PARAMETER = FormatQuerySerializer
 
 
 def csv_schema(columns: list[str] | str, what: str) -> OpenApiResponse:

@@ -6,25 +6,28 @@ Unlike DRF's paginator, an out-of-range page_size is a 400 (the contract: never 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from .query import QuerySerializer
+
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 
-PAGE_PARAMETERS = [
-    OpenApiParameter("page", int, description="Page number, from 1."),
-    OpenApiParameter("page_size", int, description=f"Items per page, 1-{MAX_PAGE_SIZE}."),
-]
 
-
-class PageQuerySerializer(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, default=1)
+class PageQuerySerializer(QuerySerializer):
+    page = serializers.IntegerField(min_value=1, default=1, help_text="Page number, from 1.")
     page_size = serializers.IntegerField(
-        min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE
+        min_value=1,
+        max_value=MAX_PAGE_SIZE,
+        default=DEFAULT_PAGE_SIZE,
+        help_text=f"Items per page, 1-{MAX_PAGE_SIZE}.",
     )
+
+
+# The schema of ?page= and ?page_size= (extend_schema parameters).
+PAGE_PARAMETERS = [PageQuerySerializer]
 
 
 @dataclass(frozen=True)

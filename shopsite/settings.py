@@ -327,7 +327,11 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "shopsite API",
-    "DESCRIPTION": "JSON API of the shop: products, orders, stats, sessions, event log, backups.",
+    "DESCRIPTION": (
+        "JSON API of the shop: products, orders, stats, sessions, event log, backups.\n\n"
+        "Query parameters are strict: leave one out for its default; an empty value "
+        "(`?days=`), a repeated one or an integer not written in digits is a 400 naming it."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

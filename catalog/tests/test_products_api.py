@@ -167,7 +167,10 @@ def test_list_filters_category_available_and_name_substring(staff_client):
     assert names("?q=(mug") == [lamp["name"]]
     assert names("?q=1.5") == [lamp["name"]]
     assert names("?q=.%2A") == []
-    assert names("?category=&q=") == ["Blue Mug", "Lamp (mug-shaped) 1.5", "Red Mug"]
+    assert names("") == ["Blue Mug", "Lamp (mug-shaped) 1.5", "Red Mug"]
+    # Issue 13: an empty filter is a 400 naming it, not "no filter".
+    response = staff_client.get("/products/?category=&q=")
+    assert response.status_code == 400 and set(response.json()["errors"]) == {"category", "q"}
 
 
 @pytest.mark.parametrize(

@@ -390,9 +390,13 @@ def test_bad_query_is_400_naming_the_field(mongo, staff_client, query, field):
     assert field in body["detail"]
 
 
-def test_empty_parameters_mean_the_defaults(mongo, staff_client):
-    """As an HTML form sends them: an empty start/end/by is the same as leaving it out."""
-    body = staff_client.get("/stats/sold/?start=&end=&by=").json()
+def test_empty_parameters_are_400_and_absent_ones_the_defaults(mongo, staff_client):
+    """Issue 13: an empty start/end/by is a 400 naming each (not the default); left out, the
+    defaults apply."""
+    response = staff_client.get("/stats/sold/?start=&end=&by=")
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"start", "end", "by"}
+    body = staff_client.get("/stats/sold/").json()
     assert datetime.fromisoformat(body["end"]) - datetime.fromisoformat(body["start"]) == timedelta(
         days=30
     )

@@ -15,5 +15,5 @@ COPY . .
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v 0
 EXPOSE 7000
 CMD ["gunicorn", "shopsite.wsgi:application", "--bind", "0.0.0.0:7000", \
-     "--workers", "3", "--worker-class", "gthread", "--threads", "4", "--timeout", "60", \
-     "--access-logfile", "-"]
+     "--workers", "3", "--threads", "4", "--timeout", "60", "--access-logfile", "-", \
+     "--worker-class", "shopsite.gunicorn_worker.JSONErrorThreadWorker"]

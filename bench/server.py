@@ -104,7 +104,7 @@ def server_command(kind: str, port: int, workers: int, threads: int = 4) -> list
         return [
             *cmd,
             "--worker-class",
-            "gthread",
+            "shopsite.gunicorn_worker.JSONErrorThreadWorker",  # gthread, JSON refusals
             "--threads",
             str(threads),
             "shopsite.wsgi:application",

@@ -26,7 +26,7 @@ echo "shopsite: http://localhost:$PORT/dashboard/  (API docs: http://localhost:$
 $py manage.py eventlog_worker &
 worker=$!
 .venv/bin/gunicorn shopsite.wsgi:application --bind "0.0.0.0:$PORT" \
-  --workers "$WEB_WORKERS" --worker-class gthread --threads 4 --timeout 60 \
+  --workers "$WEB_WORKERS" --worker-class shopsite.gunicorn_worker.JSONErrorThreadWorker --threads 4 --timeout 60 \
   --access-logfile - --log-level info &
 web=$!
 # Ctrl-C or a TERM stops both; if either dies, the other is stopped too.

@@ -17,6 +17,7 @@ from pymongo.collection import Collection
 
 from shopsite.mongo import ensure_indexes as create_each
 from shopsite.mongo import get_db
+from shopsite.mongo import parse_object_id as parse_id  # noqa: F401  (the app's id parser)
 
 COLLECTION = "products"
 MARKS = "stock_marks"
@@ -35,8 +36,6 @@ INDEXES = [
 # (no in-memory sort) for the unfiltered, category and available lists.
 NEWEST_FIRST = [("created_at", DESCENDING)]
 
-_HEX24 = re.compile(r"^[0-9a-fA-F]{24}$")
-
 
 def products() -> Collection:
     return get_db()[COLLECTION]
@@ -44,15 +43,6 @@ def products() -> Collection:
 
 def ensure_indexes() -> list[str]:
     return create_each(products(), INDEXES)
-
-
-def parse_id(value) -> ObjectId | None:
-    """ObjectId from a 24-hex string; None for anything else (the caller answers 404)."""
-    if isinstance(value, ObjectId):
-        return value
-    if not isinstance(value, str) or not _HEX24.match(value):
-        return None
-    return ObjectId(value)
 
 
 def list_filter(

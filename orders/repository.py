@@ -5,7 +5,6 @@ name, category, unit_price_cents, quantity, line_total_cents}], total_cents, qua
 created_by}. Lists are indexed sorted queries with skip/limit, never a whole collection.
 """
 
-import re
 from datetime import datetime
 
 from bson import ObjectId
@@ -15,6 +14,7 @@ from pymongo.errors import BulkWriteError
 
 from shopsite.mongo import ensure_indexes as create_each
 from shopsite.mongo import get_db
+from shopsite.mongo import parse_object_id as parse_id  # noqa: F401  (the app's id parser)
 
 COLLECTION = "orders"
 # Matched by equality: GIN indexes on FerretDB/PostgreSQL (shopsite/ferretdb_pg.py).
@@ -27,7 +27,6 @@ INDEXES = [
 
 NEWEST_FIRST = [("created_at", DESCENDING)]
 DUPLICATE_KEY = 11000
-_HEX24 = re.compile(r"^[0-9a-fA-F]{24}$")
 
 
 def orders() -> Collection:
@@ -36,14 +35,6 @@ def orders() -> Collection:
 
 def ensure_indexes() -> list[str]:
     return create_each(orders(), INDEXES)
-
-
-def parse_id(value) -> ObjectId | None:
-    if isinstance(value, ObjectId):
-        return value
-    if not isinstance(value, str) or not _HEX24.match(value):
-        return None
-    return ObjectId(value)
 
 
 def insert_many(docs: list[dict]) -> list[dict]:

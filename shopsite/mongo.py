@@ -5,6 +5,7 @@ then writes with `w: majority` (unless the URI sets `w`), so an acknowledged ord
 primary's loss, and `stats_db()` reads with MONGODB_STATS_READ_PREFERENCE.
 """
 
+from bson import ObjectId
 from django.conf import settings
 from pymongo import MongoClient
 from pymongo.database import Database
@@ -60,6 +61,13 @@ _client = PerProcess(
 )
 get_client = _client.get
 close = _client.close
+
+
+def parse_object_id(value) -> ObjectId | None:
+    """ObjectId from a 24-hex string; None for anything else (the caller answers 404)."""
+    if isinstance(value, ObjectId):
+        return value
+    return ObjectId(value) if isinstance(value, str) and ObjectId.is_valid(value) else None
 
 
 def ensure_indexes(collection, models) -> list[str]:

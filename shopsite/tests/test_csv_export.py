@@ -173,3 +173,12 @@ def test_openapi_documents_csv(staff_client):
         get = schema["paths"][path]["get"]
         assert "text/csv" in get["responses"]["200"]["content"], path
         assert any(p["name"] == "format" for p in get["parameters"]), path
+
+
+def test_mongodb_down_is_a_503_before_any_byte(staff_client, settings):
+    """The first rows are read before the answer starts: an outage is a 503, not a cut file."""
+    settings.MONGODB_URI = "mongodb://127.0.0.1:1/?directConnection=true"
+    settings.BACKEND_TIMEOUT_SECONDS = 0.5
+    response = staff_client.get("/orders/?format=csv")
+    assert response.status_code == 503
+    assert response.json() == {"detail": "mongodb unavailable"}

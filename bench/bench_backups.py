@@ -39,6 +39,7 @@ def _configure() -> None:
 
 
 def seed(db, orders: int, products: int, batch: int = 1000) -> float:
+    from orders.documents import order_document
     from orders.repository import INDEXES as ORDER_INDEXES
     from shopsite.mongo import ensure_indexes
 
@@ -66,29 +67,14 @@ def seed(db, orders: int, products: int, batch: int = 1000) -> float:
     pending = []
     for i in range(orders):
         created = now - timedelta(seconds=rng.randint(0, 365 * 86400))
-        items = []
-        for product in rng.sample(catalog, rng.randint(1, 4)):
-            quantity = rng.randint(1, 5)
-            items.append(
-                {
-                    "product_id": str(product["_id"]),
-                    "name": product["name"],
-                    "category": product["category"],
-                    "unit_price_cents": product["price_cents"],
-                    "quantity": quantity,
-                    "line_total_cents": quantity * product["price_cents"],
-                }
-            )
+        lines = [(product, rng.randint(1, 5)) for product in rng.sample(catalog, rng.randint(1, 4))]
         pending.append(
-            {
-                "customer": f"customer-{rng.randint(1, max(1, orders // 10))}",
-                "created_at": created,
-                "day": created.strftime("%Y-%m-%d"),
-                "items": items,
-                "total_cents": sum(item["line_total_cents"] for item in items),
-                "quantity": sum(item["quantity"] for item in items),
-                "created_by": "1",
-            }
+            order_document(
+                customer=f"customer-{rng.randint(1, max(1, orders // 10))}",
+                lines=lines,
+                created_at=created,
+                created_by="1",
+            )
         )
         if len(pending) >= batch or i == orders - 1:
             db.orders.insert_many(pending, ordered=False)

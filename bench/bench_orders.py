@@ -197,8 +197,9 @@ def bench_direct(args) -> list[dict]:
     from bson import ObjectId
     from pymongo import DESCENDING, ReturnDocument
 
+    from orders.documents import order_document
     from shopsite.mongo import get_db
-    from shopsite.timeutil import day_key, utcnow
+    from shopsite.timeutil import utcnow
 
     wipe()
     db = get_db()
@@ -227,7 +228,7 @@ def bench_direct(args) -> list[dict]:
         # As catalog.repository.find_by_ids does for a few ids (see there why).
         found = [products.find_one({"_id": oid}) for oid in oids]
         assert all(found)
-        items = []
+        lines = []
         for item in order["items"]:
             oid = ObjectId(item["product_id"])
             doc = products.find_one_and_update(
@@ -235,17 +236,10 @@ def bench_direct(args) -> list[dict]:
                 {"$inc": {"stock": -item["quantity"]}, "$set": {"updated_at": utcnow()}},
                 return_document=ReturnDocument.AFTER,
             )
-            items.append(
-                {"product_id": str(oid), "name": doc["name"], "category": doc["category"],
-                 "unit_price_cents": doc["price_cents"], "quantity": item["quantity"],
-                 "line_total_cents": doc["price_cents"] * item["quantity"]}
-            )  # fmt: skip
-        created = utcnow()
+            lines.append((doc, item["quantity"]))
         orders.insert_one(
-            {"customer": order["customer"], "created_at": created, "day": day_key(created),
-             "items": items, "total_cents": sum(i["line_total_cents"] for i in items),
-             "quantity": sum(i["quantity"] for i in items), "created_by": ""}
-        )  # fmt: skip
+            order_document(customer=order["customer"], lines=lines, created_at=utcnow())
+        )
         latencies.append((time.perf_counter() - t0) * 1000)
     rows.append(
         row(

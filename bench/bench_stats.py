@@ -34,6 +34,7 @@ def configure_django(db_name: str) -> None:
 
 def load(orders: int, products: int, customers: int, days: int, batch: int, seed: int) -> float:
     """Insert the orders unless this database already holds exactly this data set; seconds."""
+    from orders.documents import order_document
     from orders.repository import orders as orders_collection
     from shopsite.mongo import get_db
 
@@ -48,10 +49,10 @@ def load(orders: int, products: int, customers: int, days: int, batch: int, seed
     rng = random.Random(seed)
     catalog = [
         {
-            "product_id": f"{i + 1:024x}",
+            "_id": f"{i + 1:024x}",
             "name": f"Product {i}",
             "category": CATEGORIES[i % len(CATEGORIES)],
-            "unit_price_cents": rng.randint(99, 19999),
+            "price_cents": rng.randint(99, 19999),
         }
         for i in range(products)
     ]
@@ -60,23 +61,14 @@ def load(orders: int, products: int, customers: int, days: int, batch: int, seed
     docs = []
     for index in range(orders):
         created = now - timedelta(seconds=rng.randint(60, days * 86400), milliseconds=index % 1000)
-        items = []
-        for product in rng.sample(catalog, rng.randint(1, 4)):
-            quantity = rng.randint(1, 5)
-            items.append(
-                {**product, "quantity": quantity,
-                 "line_total_cents": product["unit_price_cents"] * quantity}
-            )  # fmt: skip
+        lines = [(product, rng.randint(1, 5)) for product in rng.sample(catalog, rng.randint(1, 4))]
         docs.append(
-            {
-                "customer": f"customer-{rng.randint(1, customers):05d}",
-                "created_at": created.replace(microsecond=created.microsecond // 1000 * 1000),
-                "day": created.strftime("%Y-%m-%d"),
-                "items": items,
-                "total_cents": sum(item["line_total_cents"] for item in items),
-                "quantity": sum(item["quantity"] for item in items),
-                "created_by": "bench",
-            }
+            order_document(
+                customer=f"customer-{rng.randint(1, customers):05d}",
+                lines=lines,
+                created_at=created.replace(microsecond=created.microsecond // 1000 * 1000),
+                created_by="bench",
+            )
         )
         if len(docs) == batch:
             orders_collection().insert_many(docs, ordered=False)

@@ -13,7 +13,8 @@ import random
 import statistics
 import subprocess
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 
 import django
 
@@ -49,6 +50,7 @@ def main() -> None:
     import psycopg
     from django.conf import settings
 
+    from orders.documents import order_document
     from shopsite import ferretdb_pg
     from shopsite.management.commands.init_mongo import init_mongo
     from shopsite.mongo import get_client, get_db
@@ -59,15 +61,18 @@ def main() -> None:
     first = date(2025, 1, 1)
     days = max(1, args.orders // 150)  # ~150 orders a day
     customers = max(1, args.orders // 25)
-    docs = [
-        {
-            "day": (first + timedelta(days=rng.randrange(days))).isoformat(),
-            "customer": f"customer {rng.randrange(customers)}",
-            "total_cents": rng.randrange(100, 100000),
-            "items": [{"product_id": str(rng.randrange(500)), "quantity": 1}],
-        }
-        for _ in range(args.orders)
-    ]
+    products = [
+        {"_id": f"{i + 1:024x}", "name": f"Product {i}", "category": f"category-{i % 12}",
+         "price_cents": rng.randrange(100, 100000)}
+        for i in range(500)
+    ]  # fmt: skip
+
+    def order(day_offset: int, customer: int) -> dict:
+        created = datetime.combine(first + timedelta(days=day_offset), dt_time(12), tzinfo=UTC)
+        lines = [(rng.choice(products), rng.randint(1, 3)) for _ in range(rng.randint(1, 4))]
+        return order_document(customer=f"customer {customer}", lines=lines, created_at=created)
+
+    docs = [order(rng.randrange(days), rng.randrange(customers)) for _ in range(args.orders)]
     for start in range(0, len(docs), 5000):
         db.orders.insert_many(docs[start : start + 5000])
     init_mongo()
@@ -80,9 +85,7 @@ def main() -> None:
         'find({"day": D})': lambda: list(db.orders.find({"day": first.isoformat()})),
         'find({"day": D}), no match': lambda: list(db.orders.find({"day": "1999-01-01"})),
         # The indexes' cost on writes.
-        "insert_one": lambda: db.orders.insert_one(
-            {"day": first.isoformat(), "customer": "customer 1", "total_cents": 100, "items": []}
-        ),
+        "insert_one": lambda: db.orders.insert_one(order(0, 1)),
     }
 
     def timed() -> dict[str, float]:

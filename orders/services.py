@@ -37,10 +37,11 @@ from catalog.exceptions import ProductNotOrderable, StockConflict, StockLockBusy
 from eventlog.services import event_record
 from shopsite.faults import fault_point
 from shopsite.money import cents_to_str
-from shopsite.timeutil import as_utc, day_key, iso, truncate_ms, utcnow
+from shopsite.timeutil import as_utc, iso, truncate_ms, utcnow
 
 from . import purchase_repository as journal
 from . import repository
+from .documents import order_document
 from .exceptions import (
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
@@ -369,30 +370,16 @@ def _order_doc(
     order: dict, products: dict[ObjectId, dict], *, now: datetime, user_id, order_id: ObjectId
 ) -> dict:
     created_at = truncate_ms(as_utc(order["created_at"])) if order.get("created_at") else now
-    items = []
-    for item in order["items"]:
-        product = products[ObjectId(item["product_id"])]
-        quantity = int(item["quantity"])
-        items.append(
-            {
-                "product_id": str(product["_id"]),
-                "name": product["name"],
-                "category": product["category"],
-                "unit_price_cents": product["price_cents"],
-                "quantity": quantity,
-                "line_total_cents": product["price_cents"] * quantity,
-            }
-        )
-    return {
-        "_id": order_id,
-        "customer": order["customer"],
-        "created_at": created_at,
-        "day": day_key(created_at),
-        "items": items,
-        "total_cents": sum(i["line_total_cents"] for i in items),
-        "quantity": sum(i["quantity"] for i in items),
-        "created_by": "" if user_id is None else str(user_id),
-    }
+    return order_document(
+        customer=order["customer"],
+        lines=[
+            (products[ObjectId(item["product_id"])], int(item["quantity"]))
+            for item in order["items"]
+        ],
+        created_at=created_at,
+        created_by="" if user_id is None else str(user_id),
+        order_id=order_id,
+    )
 
 
 def wait_for_idempotent(*, user_id, key: str, timeout: float = 5.0) -> list[dict] | None:

@@ -14,6 +14,7 @@ from bson import ObjectId
 from django.conf import settings
 
 from backups import repository
+from orders.documents import order_document
 
 TOOLS_DIR = Path("/var/tmp/shopsite-cache/bin")
 ROOT = Path(settings.BASE_DIR)
@@ -99,28 +100,20 @@ def seed(db, orders: int = 30, products: int = 5) -> None:
         product_ids.append(result.inserted_id)
     docs = []
     for i in range(orders):
-        pid = product_ids[i % products]
-        quantity = 1 + i % 3
+        product = {
+            "_id": product_ids[i % products],
+            "name": f"Product {i % products}",
+            "category": "cat-a",
+            "price_cents": 100 + i % products,
+        }
         docs.append(
-            {
-                "_id": ObjectId(),
-                "customer": f"customer-{i % 7}",
-                "created_at": created.replace(minute=i % 60),
-                "day": "2026-11-01",
-                "items": [
-                    {
-                        "product_id": str(pid),
-                        "name": f"Product {i % products}",
-                        "category": "cat-a",
-                        "unit_price_cents": 100 + i % products,
-                        "quantity": quantity,
-                        "line_total_cents": quantity * (100 + i % products),
-                    }
-                ],
-                "total_cents": quantity * (100 + i % products),
-                "quantity": quantity,
-                "created_by": "1",
-            }
+            order_document(
+                customer=f"customer-{i % 7}",
+                lines=[(product, 1 + i % 3)],
+                created_at=created.replace(minute=i % 60),
+                created_by="1",
+                order_id=ObjectId(),
+            )
         )
     db.orders.insert_many(docs)
 

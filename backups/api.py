@@ -7,10 +7,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sessions_app.permissions import IsAdmin
-from shopsite.openapi import ERROR_DETAIL_REF
+from shopsite.api import error_response
 
 from . import selectors, services
-from .exceptions import BackupError, BackupInvalid, BackupNotFound, RestoreBusy
 from .serializers import (
     BackupSerializer,
     BackupStartedSerializer,
@@ -18,25 +17,8 @@ from .serializers import (
     restore_status_out,
 )
 
-
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ERROR_DETAIL_REF, description=description)
-
-
-_ERRORS = {401: _error("Not logged in."), 403: _error("Not an admin.")}
-_NOT_FOUND = {404: _error("No backup by that name.")}
-
-
-def _get_or_404(name: str) -> dict:
-    try:
-        return selectors.backup_get(name=name)
-    except BackupNotFound:
-        raise exceptions.NotFound(f"No backup named {name!r}.")
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "Conflict."
+_ERRORS = {401: error_response("Not logged in."), 403: error_response("Not an admin.")}
+_NOT_FOUND = {404: error_response("No backup by that name.")}
 
 
 class BackupListApi(APIView):
@@ -64,10 +46,7 @@ class BackupListApi(APIView):
         responses={202: BackupStartedSerializer, **_ERRORS},
     )
     def post(self, request):
-        try:
-            started = services.backup_start(user_id=request.user.pk)
-        except BackupError as exc:
-            raise exceptions.APIException(str(exc))
+        started = services.backup_start(user_id=request.user.pk)
         return Response(started, status=status.HTTP_202_ACCEPTED)
 
 
@@ -79,7 +58,7 @@ class BackupDetailApi(APIView):
         responses={200: BackupSerializer, **_ERRORS, **_NOT_FOUND},
     )
     def get(self, request, name: str):
-        return Response(_get_or_404(name))
+        return Response(selectors.backup_get(name=name))
 
 
 class BackupDownloadApi(APIView):
@@ -92,16 +71,11 @@ class BackupDownloadApi(APIView):
             (200, "application/gzip"): OpenApiResponse(description="the archive, streamed"),
             **_ERRORS,
             **_NOT_FOUND,
-            409: _error("Backup is running or failed."),
+            409: error_response("Backup is running or failed."),
         },
     )
     def get(self, request, name: str):
-        try:
-            handle, filename = selectors.backup_archive_open(name=name)
-        except BackupNotFound:
-            raise exceptions.NotFound(f"No backup named {name!r}.")
-        except BackupInvalid as exc:
-            raise Conflict(str(exc))
+        handle, filename = selectors.backup_archive_open(name=name)
         return FileResponse(
             handle, as_attachment=True, filename=filename, content_type="application/gzip"
         )
@@ -125,18 +99,13 @@ class BackupRestoreApi(APIView):
             202: RestoreStatusSerializer,
             **_ERRORS,
             **_NOT_FOUND,
-            409: _error("Backup incomplete, failed or altered; or a restore already running."),
+            409: error_response(
+                "Backup incomplete, failed or altered; or a restore already running."
+            ),
         },
     )
     def post(self, request, name: str):
-        try:
-            started = services.restore_start(name=name, user_id=request.user.pk)
-        except BackupNotFound:
-            raise exceptions.NotFound(f"No backup named {name!r}.")
-        except (BackupInvalid, RestoreBusy) as exc:
-            raise Conflict(str(exc))
-        except BackupError as exc:
-            raise exceptions.APIException(str(exc))
+        started = services.restore_start(name=name, user_id=request.user.pk)
         return Response(started, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
@@ -144,11 +113,11 @@ class BackupRestoreApi(APIView):
         responses={
             200: RestoreStatusSerializer,
             **_ERRORS,
-            404: _error("This backup was never restored."),
+            404: error_response("This backup was never restored."),
         },
     )
     def get(self, request, name: str):
-        _get_or_404(name)
+        selectors.backup_get(name=name)
         latest = selectors.restore_status()
         if not latest or latest.get("name") != name:
             raise exceptions.NotFound(f"No restore of {name} is recorded.")

@@ -1,17 +1,24 @@
-"""Domain errors of backups; every message is safe to show (credentials redacted)."""
+"""Domain errors of backups; every message is safe to show (credentials redacted).
+shopsite's one exception handler maps them to HTTP."""
+
+from shopsite.api import ConflictError, DomainError, NotFoundError
 
 
-class BackupError(Exception):
+class BackupError(DomainError):
     """A backup or restore failed."""
 
-
-class BackupNotFound(BackupError):
-    pass
+    status_code = 500
 
 
-class BackupInvalid(BackupError):
+class BackupNotFound(BackupError, NotFoundError):
+    status_code = 404
+
+
+class BackupInvalid(BackupError, ConflictError):
     """The backup cannot be restored: incomplete, failed, or its archive was altered."""
 
+    status_code = 409
 
-class RestoreBusy(BackupError):
-    pass
+
+class RestoreBusy(BackupError, ConflictError):
+    status_code = 409

@@ -5,19 +5,18 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
-    inline_serializer,
 )
-from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shopsite.api import ERROR, VALIDATION_ERROR, error_response
 from shopsite.csv_export import FORMAT_PARAMETER, CSVExportMixin, csv_response, csv_schema
 from shopsite.pagination import PAGE_PARAMETERS, page_request, paginated, paginated_schema
 from shopsite.serializing import represent
 
 from . import selectors, services
-from .exceptions import ProductNotFound, StockConflict, StockLockBusy
+from .exceptions import StockConflict
 from .exports import PRODUCT_HEADER, product_rows
 from .serializers import (
     DeletedCountSerializer,
@@ -28,58 +27,19 @@ from .serializers import (
     StockInputSerializer,
 )
 
-ERROR = inline_serializer("Error", {"detail": serializers.CharField()})
-VALIDATION_ERROR = inline_serializer(
-    "ValidationError", {"detail": serializers.CharField(), "errors": serializers.JSONField()}
-)
-STOCK_CONFLICT = inline_serializer(
-    "StockConflict",
-    {
-        "detail": serializers.CharField(),
-        "product_id": serializers.CharField(),
-        "available": serializers.IntegerField(),
-    },
-)
-BUSY = OpenApiResponse(
-    ERROR,
-    description="A backend is down (`mongodb unavailable`, `redis unavailable`), or the "
-    "product's stock lock could not be taken within STOCK_LOCK_WAIT_SECONDS (retry; "
-    "`Retry-After` is set). 503 rather than 409: the request is valid and nothing was written.",
+BUSY = error_response(
+    "A backend is down (`mongodb unavailable`, `redis unavailable`), or the product's stock "
+    "lock could not be taken within STOCK_LOCK_WAIT_SECONDS (retry; `Retry-After` is set). 503 "
+    "rather than 409: the request is valid and nothing was written."
 )
 COMMON = {400: VALIDATION_ERROR, 401: ERROR, 403: ERROR}
-
-
-def stock_conflict_response(exc: StockConflict) -> Response:
-    return Response(
-        {"detail": exc.detail, "product_id": exc.product_id, "available": exc.available},
-        status=status.HTTP_409_CONFLICT,
-    )
-
-
-def lock_busy_response(exc: StockLockBusy) -> Response:
-    response = Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-    response["Retry-After"] = "1"
-    return response
-
-
-class CatalogErrorsMixin:
-    """Domain errors to HTTP: unknown product 404, stock out of range 409, lock wait 503."""
-
-    def handle_exception(self, exc):
-        if isinstance(exc, ProductNotFound):
-            exc = NotFound(str(exc))
-        elif isinstance(exc, StockConflict):
-            return stock_conflict_response(exc)
-        elif isinstance(exc, StockLockBusy):
-            return lock_busy_response(exc)
-        return super().handle_exception(exc)
 
 
 def _out(doc) -> dict:
     return represent(ProductOutputSerializer, doc)
 
 
-class ProductListApi(CSVExportMixin, CatalogErrorsMixin, APIView):
+class ProductListApi(CSVExportMixin, APIView):
     @extend_schema(
         summary="List products (newest first)",
         description="`?format=csv` (or `Accept: text/csv`): every product the filters select, "
@@ -157,7 +117,7 @@ class ProductListApi(CSVExportMixin, CatalogErrorsMixin, APIView):
         return Response(_out(doc), status=status.HTTP_201_CREATED)
 
 
-class ProductDetailApi(CatalogErrorsMixin, APIView):
+class ProductDetailApi(APIView):
     @extend_schema(
         summary="One product", responses={200: ProductOutputSerializer, 404: ERROR, **COMMON}
     )
@@ -185,7 +145,7 @@ class ProductDetailApi(CatalogErrorsMixin, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ProductStockApi(CatalogErrorsMixin, APIView):
+class ProductStockApi(APIView):
     @extend_schema(
         summary="Restock (positive delta) or correct (negative delta)",
         request=StockInputSerializer,
@@ -193,7 +153,7 @@ class ProductStockApi(CatalogErrorsMixin, APIView):
             200: ProductOutputSerializer,
             404: ERROR,
             409: OpenApiResponse(
-                STOCK_CONFLICT,
+                StockConflict.schema,
                 description="Stock would go below 0 (or above 1,000,000,000); nothing changed.",
             ),
             **COMMON,
@@ -210,7 +170,7 @@ class ProductStockApi(CatalogErrorsMixin, APIView):
         return Response(_out(doc))
 
 
-class ProductsUnavailableApi(CatalogErrorsMixin, APIView):
+class ProductsUnavailableApi(APIView):
     @extend_schema(
         summary="Delete every product marked unavailable",
         responses={200: DeletedCountSerializer, 401: ERROR, 403: ERROR},

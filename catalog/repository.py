@@ -30,6 +30,8 @@ INDEXES = [
     IndexModel([("category", ASCENDING), ("created_at", DESCENDING)], name="category"),
     IndexModel([("created_at", DESCENDING)], name="created_at"),
     IndexModel([("available", ASCENDING), ("created_at", DESCENDING)], name="available"),
+    # The home page's low-stock panel: for-sale products, lowest stock first.
+    IndexModel([("available", ASCENDING), ("stock", ASCENDING)], name="available_stock"),
 ]
 
 # Newest first. The sort key is the indexes' second key, so MongoDB walks the index in order
@@ -65,6 +67,18 @@ def count(query: dict) -> int:
 
 def find_page(query: dict, *, skip: int, limit: int) -> list[dict]:
     return list(products().find(query).sort(NEWEST_FIRST).skip(skip).limit(limit))
+
+
+def low_stock_filter(threshold: int) -> dict:
+    return {"available": True, "stock": {"$lte": threshold}}
+
+
+def find_low_stock(threshold: int, *, limit: int) -> list[dict]:
+    """For-sale products at or under the threshold, lowest stock first (sorted by the store,
+    so the lowest are never cut off by the limit), then by name."""
+    query = low_stock_filter(threshold)
+    cursor = products().find(query).sort([("stock", ASCENDING), ("name", ASCENDING)])
+    return list(cursor.limit(limit))
 
 
 def find_by_id(product_id: ObjectId) -> dict | None:

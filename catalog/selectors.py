@@ -44,6 +44,13 @@ def products_unavailable_count() -> int:
     return repository.unavailable_count()
 
 
+def products_low_stock(*, threshold: int, limit: int) -> tuple[list[dict], int]:
+    """The `limit` for-sale products with the lowest stock at or under `threshold`, lowest
+    first, and how many there are in all (the home page's panel)."""
+    rows = repository.find_low_stock(threshold, limit=limit)
+    return rows, repository.count(repository.low_stock_filter(threshold))
+
+
 def products_orderable(*, limit: int = 500) -> list[dict]:
     """Newest products still for sale, for the place-order form's choices."""
     return product_list(available=True, limit=limit)

@@ -1,63 +1,15 @@
 """HTTP JSON edge of the catalog: input validation (everything the contract names) and output.
+Strict fields (no type coercion) come from shopsite.api."""
 
-Strict fields: a JSON value of the wrong type is a 400, never coerced (so `{"$gt": ""}` or
-`123` cannot stand in for a string, and `"5"` does not pass as an integer).
-"""
-
-import re
-
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from shopsite.api import StrictBooleanField, StrictCharField, StrictIntegerField, UtcDateTimeField
 from shopsite.money import MoneyField
 from shopsite.query import QuerySerializer
-from shopsite.timeutil import iso
 
 from .services import MAX_STOCK
 
 MAX_BULK_PRODUCTS = 5000
-
-
-class StrictCharField(serializers.CharField):
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictIntegerField(serializers.IntegerField):
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    default_error_messages = {"invalid": "Must be true or false."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            self.fail("invalid")
-        return data
-
-
-class ObjectIdField(StrictCharField):
-    default_error_messages = {"invalid": "Must be a 24-character hexadecimal id."}
-    _pattern = re.compile(r"^[0-9a-fA-F]{24}$")
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if not self._pattern.match(value):
-            self.fail("invalid")
-        return value.lower()
-
-
-@extend_schema_field({"type": "string", "format": "date-time", "example": "2026-11-27T05:00:00Z"})
-class UtcDateTimeField(serializers.DateTimeField):
-    """Out: ISO 8601 UTC with a Z, millisecond precision (as stored)."""
-
-    def to_representation(self, value):
-        return iso(value)
 
 
 class ProductInputSerializer(serializers.Serializer):

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from sessions_app.permissions import staff_required
 from shopsite.csv_export import csv_link, csv_response, wants_csv_page
+from shopsite.pagination import page_context, page_number
 
 from . import selectors, services
 from .exceptions import ProductNotFound, StockConflict, StockLockBusy
@@ -21,31 +22,6 @@ def _product_or_404(product_id) -> dict:
         return selectors.product_get(product_id=product_id)
     except ProductNotFound:
         raise Http404("No such product.")
-
-
-def page_number(request) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
-
-
-def page_context(request, *, count: int, page: int, page_size: int) -> dict:
-    """Previous/next links keeping the other query parameters."""
-    params = request.GET.copy()
-    last = max(1, -(-count // page_size))
-
-    def link(number):
-        params["page"] = str(number)
-        return "?" + params.urlencode()
-
-    return {
-        "count": count,
-        "page": page,
-        "pages": last,
-        "previous_url": link(page - 1) if page > 1 else None,
-        "next_url": link(page + 1) if page < last else None,
-    }
 
 
 @require_http_methods(["GET"])

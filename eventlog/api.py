@@ -1,19 +1,15 @@
 """Event-log API: /logs/ (thin: validate, call services, render)."""
 
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    inline_serializer,
-)
-from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sessions_app.permissions import IsAdmin
+from shopsite.api import ERROR, VALIDATION_ERROR
 
 from . import services
+from .exceptions import LogEntryNotFound
 from .serializers import (
     LogCreateSerializer,
     LogEntrySerializer,
@@ -23,20 +19,12 @@ from .serializers import (
     PurgeResultSerializer,
 )
 
-_ERROR = inline_serializer(
-    "LogError", {"detail": serializers.CharField(), "errors": serializers.DictField()}
-)
-_DETAIL = inline_serializer("LogDetail", {"detail": serializers.CharField()})
+_ERROR = VALIDATION_ERROR
+_DETAIL = ERROR
 _UNAVAILABLE = OpenApiResponse(_DETAIL, description='Cassandra is down: "cassandra unavailable".')
 _EVENT_ID = OpenApiParameter(
     "event_id", str, OpenApiParameter.PATH, description="The entry's UUID."
 )
-
-
-def _entry_or_404(entry):
-    if entry is None:
-        raise NotFound("Log entry not found.")
-    return entry
 
 
 class LogListCreateView(APIView):
@@ -86,7 +74,7 @@ class LogDetailView(APIView):
         },
     )
     def get(self, request, event_id):
-        return Response(_entry_or_404(services.log_get(event_id=event_id)).as_dict())
+        return Response(services.log_get(event_id=event_id).as_dict())
 
     @extend_schema(
         summary="Replace a log entry's metadata",
@@ -101,11 +89,11 @@ class LogDetailView(APIView):
     )
     def put(self, request, event_id):
         if services.parse_event_id(event_id) is None:
-            raise NotFound("Log entry not found.")
+            raise LogEntryNotFound()  # 404 before 400 for a malformed id
         body = LogUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         entry = services.log_update_metadata(event_id=event_id, **body.validated_data)
-        return Response(_entry_or_404(entry).as_dict())
+        return Response(entry.as_dict())
 
 
 class LogPurgeView(APIView):

@@ -17,6 +17,7 @@ from django.conf import settings
 from shopsite.redis_client import get_redis
 from shopsite.timeutil import iso, parse_iso, utcnow
 
+from .exceptions import LogEntryNotFound
 from .manager import LogEntry, get_log_manager
 from .spool import append as spool_append
 
@@ -136,16 +137,20 @@ def log_recent(
     return get_log_manager().recent(event_type, hours=hours, limit=limit, before=before)
 
 
-def log_get(*, event_id: str) -> LogEntry | None:
+def log_get(*, event_id: str) -> LogEntry:
     parsed = parse_event_id(event_id)
-    return None if parsed is None else get_log_manager().get(parsed)
+    entry = None if parsed is None else get_log_manager().get(parsed)
+    if entry is None:
+        raise LogEntryNotFound()
+    return entry
 
 
-def log_update_metadata(*, event_id: str, metadata: str | None) -> LogEntry | None:
+def log_update_metadata(*, event_id: str, metadata: str | None) -> LogEntry:
     parsed = parse_event_id(event_id)
-    if parsed is None:
-        return None
-    return get_log_manager().update_metadata(parsed, metadata)
+    entry = None if parsed is None else get_log_manager().update_metadata(parsed, metadata)
+    if entry is None:
+        raise LogEntryNotFound()
+    return entry
 
 
 def purge_cutoff(days: int) -> datetime:

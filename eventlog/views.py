@@ -14,6 +14,7 @@ from sessions_app.permissions import admin_required, staff_required, user_is_adm
 from shopsite.timeutil import iso, parse_iso
 
 from . import services
+from .exceptions import LogEntryNotFound
 from .manager import get_log_manager
 from .serializers import DAYS_MAX, event_type_validator
 
@@ -104,8 +105,9 @@ def events_page(request):
 @require_http_methods(["GET", "POST"])
 @staff_required
 def event_edit(request, event_id):
-    entry = services.log_get(event_id=event_id)
-    if entry is None:
+    try:
+        entry = services.log_get(event_id=event_id)
+    except LogEntryNotFound:
         raise Http404("Log entry not found.")
     back = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):

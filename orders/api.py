@@ -12,22 +12,16 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.api import BUSY, COMMON, ERROR, STOCK_CONFLICT, CatalogErrorsMixin
+from catalog.exceptions import StockConflict
+from shopsite.api import ERROR, VALIDATION_ERROR, error_response
 from shopsite.csv_export import FORMAT_PARAMETER, CSVExportMixin, csv_response, csv_schema
 from shopsite.pagination import PAGE_PARAMETERS, page_request, paginated, paginated_schema
 
 from . import selectors, services
-from .exceptions import (
-    IdempotencyKeyInUse,
-    IdempotencyKeyReused,
-    OrderNotFound,
-    OrderRejected,
-    PurchaseAborted,
-)
 from .exports import ORDER_ITEM_HEADER, order_item_rows
 from .serializers import (
     MAX_BULK_ORDERS,
@@ -38,22 +32,12 @@ from .serializers import (
     RecentQuerySerializer,
 )
 
-
-class OrderErrorsMixin(CatalogErrorsMixin):
-    def handle_exception(self, exc):
-        if isinstance(exc, OrderNotFound):
-            exc = NotFound(str(exc))
-        elif isinstance(exc, OrderRejected):
-            exc = ValidationError(exc.errors)
-        elif isinstance(exc, IdempotencyKeyInUse):
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        elif isinstance(exc, IdempotencyKeyReused):
-            return Response({"detail": str(exc)}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
-        elif isinstance(exc, PurchaseAborted):
-            response = Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-            response["Retry-After"] = "1"
-            return response
-        return super().handle_exception(exc)
+BUSY = error_response(
+    "A backend is down (`mongodb unavailable`, `redis unavailable`), a product's stock lock "
+    "could not be taken within STOCK_LOCK_WAIT_SECONDS, or the purchase was undone for taking "
+    "too long (retry; `Retry-After` is set). Nothing was placed."
+)
+COMMON = {400: VALIDATION_ERROR, 401: ERROR, 403: ERROR}
 
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -88,7 +72,7 @@ def _place_input(data: dict) -> dict:
     }
 
 
-class OrderListApi(CSVExportMixin, OrderErrorsMixin, APIView):
+class OrderListApi(CSVExportMixin, APIView):
     @extend_schema(
         summary="Orders of the last `days` days, newest first",
         description="`?format=csv` (or `Accept: text/csv`): every order the filters select, one "
@@ -172,11 +156,7 @@ class OrderListApi(CSVExportMixin, OrderErrorsMixin, APIView):
             ),
             **COMMON,
             409: OpenApiResponse(
-                PolymorphicProxySerializer(
-                    component_name="OrderConflict",
-                    serializers=[STOCK_CONFLICT, ERROR],
-                    resource_type_field_name=None,
-                ),
+                {"oneOf": [StockConflict.schema, ERROR]},
                 description="Too little stock (nothing changed), or a request with the same "
                 "Idempotency-Key is still being processed.",
             ),
@@ -227,7 +207,7 @@ class OrderListApi(CSVExportMixin, OrderErrorsMixin, APIView):
         return response
 
 
-class OrderRecentApi(OrderErrorsMixin, APIView):
+class OrderRecentApi(APIView):
     @extend_schema(
         summary="The most recent orders, newest first (a plain list)",
         parameters=[RecentQuerySerializer],
@@ -240,7 +220,7 @@ class OrderRecentApi(OrderErrorsMixin, APIView):
         return Response(OrderOutputSerializer(docs, many=True).data)
 
 
-class OrderDetailApi(OrderErrorsMixin, APIView):
+class OrderDetailApi(APIView):
     @extend_schema(
         summary="One order", responses={200: OrderOutputSerializer, 404: ERROR, **COMMON}
     )

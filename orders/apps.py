@@ -3,3 +3,5 @@ from django.apps import AppConfig
 
 class OrdersConfig(AppConfig):
     name = "orders"
+    # Collected by init_mongo (collections, indexes, GIN equality indexes).
+    mongo_repositories = ["orders.repository", "orders.purchase_repository"]

@@ -1,13 +1,15 @@
-"""Domain errors of orders."""
+"""Domain errors of orders; shopsite's one exception handler maps them to HTTP."""
+
+from shopsite.api import BusyError, ConflictError, DomainError, NotFoundError
 
 
-class OrderNotFound(Exception):
+class OrderNotFound(NotFoundError):
     def __init__(self, order_id):
         super().__init__(f"Order {order_id} not found.")
         self.order_id = str(order_id)
 
 
-class OrderRejected(Exception):
+class OrderRejected(DomainError):
     """Items name a missing or unavailable product (400). `errors` has the shape of the
     request body: {"items": [{}, {"product_id": [...]}]}, or a list of those for a bulk body."""
 
@@ -16,7 +18,7 @@ class OrderRejected(Exception):
         self.errors = errors
 
 
-class PurchaseAborted(Exception):
+class PurchaseAborted(BusyError):
     """The recovery undid this purchase while it was still running (it took longer than
     ORDER_INTENT_RECOVER_AFTER_SECONDS); nothing is placed or taken (503, retry)."""
 
@@ -24,7 +26,7 @@ class PurchaseAborted(Exception):
         super().__init__("The purchase took too long and was undone; nothing was placed. Retry.")
 
 
-class IdempotencyKeyInUse(Exception):
+class IdempotencyKeyInUse(ConflictError):
     """Another request with this Idempotency-Key is still being processed (409)."""
 
     def __init__(self):
@@ -33,8 +35,10 @@ class IdempotencyKeyInUse(Exception):
         )
 
 
-class IdempotencyKeyReused(Exception):
+class IdempotencyKeyReused(DomainError):
     """The Idempotency-Key was used with a different request body (422)."""
+
+    status_code = 422
 
     def __init__(self):
         super().__init__("This Idempotency-Key was already used with a different request body.")

@@ -4,30 +4,22 @@ from datetime import timedelta
 
 from rest_framework import serializers
 
-from catalog.serializers import (
+from shopsite.api import (
     ObjectIdField,
     StrictCharField,
+    StrictDateTimeField,
     StrictIntegerField,
     UtcDateTimeField,
 )
 from shopsite.money import MoneyField
 from shopsite.query import QuerySerializer
-from shopsite.timeutil import as_utc, utcnow
+from shopsite.timeutil import utcnow
 
 MAX_ITEMS = 100
 MAX_BULK_ORDERS = 1000
 MAX_QUANTITY = 1_000_000_000
 # A client clock a little ahead of ours is not "the future".
 CLOCK_SKEW = timedelta(seconds=5)
-
-
-class StrictDateTimeField(serializers.DateTimeField):
-    """ISO 8601 string only; naive means UTC (TIME_ZONE is UTC)."""
-
-    def to_internal_value(self, value):
-        if not isinstance(value, str):
-            self.fail("invalid", format="ISO 8601")
-        return as_utc(super().to_internal_value(value))
 
 
 class OrderItemInputSerializer(serializers.Serializer):

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_http_methods
 
 from catalog import selectors as catalog_selectors
 from catalog.exceptions import StockConflict, StockLockBusy
-from catalog.views import page_context, page_number
 from sessions_app.permissions import staff_required
 from shopsite.csv_export import csv_link, csv_response, wants_csv_page
+from shopsite.pagination import page_context, page_number
 
 from . import selectors, services
 from .exceptions import (

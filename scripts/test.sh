@@ -11,4 +11,6 @@ export PATH="${SHOPSITE_CACHE:-/var/tmp/shopsite-cache}/bin:$PATH"
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+# The import rules of docs/architecture.md ([tool.importlinter] in pyproject.toml).
+.venv/bin/lint-imports
 .venv/bin/python -m pytest "$@"

@@ -2,22 +2,23 @@
 
 from django.contrib.auth import logout as django_logout
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shopsite.api import ERROR, VALIDATION_ERROR, error_response
 from shopsite.serializing import represent
 
 from . import services
 from .authentication import DashboardSessionAuthentication
 from .dashboard_binding import bind
-from .login_limits import LoginBlocked, client_address
+from .login_limits import client_address
 from .manager import Session
-from .serializers import DetailSerializer, LoginInputSerializer, SessionOutputSerializer
+from .serializers import LoginInputSerializer, SessionOutputSerializer
 
-_detail = OpenApiResponse(DetailSerializer)
-_redis_down = OpenApiResponse(DetailSerializer, description="Redis unavailable.")
+_detail = OpenApiResponse(ERROR)
+_redis_down = error_response("Redis unavailable.")
 
 
 class LoginApi(APIView):
@@ -37,9 +38,9 @@ class LoginApi(APIView):
         request=LoginInputSerializer,
         responses={
             200: SessionOutputSerializer,
-            400: _detail,
-            401: OpenApiResponse(DetailSerializer, description="Wrong username or password."),
-            429: OpenApiResponse(DetailSerializer, description="Too many failed logins."),
+            400: VALIDATION_ERROR,
+            401: error_response("Wrong username or password."),
+            429: error_response("Too many failed logins."),
             503: _redis_down,
         },
         auth=[],
@@ -47,25 +48,11 @@ class LoginApi(APIView):
     def post(self, request):
         serializer = LoginInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            _, session = services.login_with_password(
-                username=serializer.validated_data["username"],
-                password=serializer.validated_data["password"],
-                address=client_address(request),
-            )
-        except LoginBlocked as exc:
-            response = Response(
-                {"detail": f"Too many failed logins; try again in {exc.retry_after} seconds."},
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-            )
-            response["Retry-After"] = str(exc.retry_after)
-            return response
-        except services.InvalidCredentials:
-            response = Response(
-                {"detail": "Invalid username or password."}, status=status.HTTP_401_UNAUTHORIZED
-            )
-            response["WWW-Authenticate"] = 'Bearer realm="api"'
-            return response
+        _, session = services.login_with_password(
+            username=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
+            address=client_address(request),
+        )
         return _session_response(session)
 
 
@@ -86,9 +73,7 @@ class LogoutApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _session_response(session: Session | None, code=status.HTTP_200_OK) -> Response:
-    if session is None:
-        raise exceptions.NotFound("No active session for this user.")
+def _session_response(session: Session, code=status.HTTP_200_OK) -> Response:
     response = Response(represent(SessionOutputSerializer, session.as_dict()), status=code)
     response["Cache-Control"] = "no-store"  # it carries a bearer token
     return response
@@ -96,10 +81,8 @@ def _session_response(session: Session | None, code=status.HTTP_200_OK) -> Respo
 
 _SESSION_ERRORS = {
     401: _detail,
-    403: OpenApiResponse(
-        DetailSerializer, description="Staff asking for another user's session (even if none)."
-    ),
-    404: OpenApiResponse(DetailSerializer, description="No session (deleted or expired)."),
+    403: error_response("Staff asking for another user's session (even if none)."),
+    404: error_response("No session (deleted or expired)."),
     503: _redis_down,
 }
 
@@ -108,10 +91,7 @@ class SessionApi(APIView):
     """A user's session. Staff: their own only; admins: anyone's."""
 
     def _call(self, func, user_id):
-        try:
-            return func(actor=self.request.user, user_id=user_id)
-        except services.SessionForbidden:
-            raise exceptions.PermissionDenied("You may only manage your own session.")
+        return func(actor=self.request.user, user_id=user_id)
 
     @extend_schema(
         summary="Create the user's session (replaces an existing one; takes no body)",
@@ -119,10 +99,7 @@ class SessionApi(APIView):
         responses={201: SessionOutputSerializer, **_SESSION_ERRORS},
     )
     def post(self, request, user_id: str):
-        try:
-            session = self._call(services.session_create_for, user_id)
-        except services.UserNotFound:
-            raise exceptions.NotFound("No active user with this id.")
+        session = self._call(services.session_create_for, user_id)
         if isinstance(request.successful_authenticator, DashboardSessionAuthentication) and str(
             request.user.pk
         ) == str(user_id):
@@ -149,6 +126,5 @@ class SessionApi(APIView):
         responses={204: None, **_SESSION_ERRORS},
     )
     def delete(self, request, user_id: str):
-        if not self._call(services.session_delete_for, user_id):
-            raise exceptions.NotFound("No active session for this user.")
+        self._call(services.session_delete_for, user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

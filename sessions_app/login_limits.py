@@ -15,6 +15,7 @@ import math
 
 from django.conf import settings
 
+from shopsite.api import DomainError
 from shopsite.redis_client import get_redis
 
 USER_PREFIX = "login_failures:user:"
@@ -50,12 +51,14 @@ return 0
 """
 
 
-class LoginBlocked(Exception):
-    """Too many failed logins; retry_after is in seconds."""
+class LoginBlocked(DomainError):
+    """Too many failed logins; retry_after is in seconds (429 with Retry-After)."""
+
+    status_code = 429
 
     def __init__(self, retry_after: int):
-        super().__init__("too many failed logins")
         self.retry_after = max(1, int(retry_after))
+        super().__init__(f"Too many failed logins; try again in {self.retry_after} seconds.")
 
 
 def client_address(request) -> str:

@@ -17,7 +17,3 @@ class SessionOutputSerializer(serializers.Serializer):
     login_time = serializers.DateTimeField(help_text="UTC, ISO 8601.")
     last_active = serializers.DateTimeField(help_text="UTC, ISO 8601.")
     expires_in = serializers.IntegerField(help_text="Seconds until the session expires.")
-
-
-class DetailSerializer(serializers.Serializer):
-    detail = serializers.CharField()

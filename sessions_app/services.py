@@ -9,6 +9,7 @@ from django.contrib.auth.models import update_last_login
 from django.db import transaction
 
 from eventlog.services import event_record
+from shopsite.api import DomainError, NotFoundError
 
 from .manager import Claims, Session, SessionManager, get_session_manager
 from .permissions import user_is_admin
@@ -16,16 +17,35 @@ from .permissions import user_is_admin
 logger = logging.getLogger(__name__)
 
 
-class InvalidCredentials(Exception):
-    pass
+class InvalidCredentials(DomainError):
+    status_code = 401
+
+    def __init__(self):
+        super().__init__("Invalid username or password.")
+
+    def headers(self) -> dict:
+        return {"WWW-Authenticate": 'Bearer realm="api"'}
 
 
-class SessionForbidden(Exception):
+class SessionForbidden(DomainError):
     """A staff user asked for another user's session."""
 
+    status_code = 403
 
-class UserNotFound(Exception):
-    pass
+    def __init__(self):
+        super().__init__("You may only manage your own session.")
+
+
+class UserNotFound(NotFoundError):
+    def __init__(self):
+        super().__init__("No active user with this id.")
+
+
+class SessionNotFound(NotFoundError):
+    """The user has no session (never started, ended or expired)."""
+
+    def __init__(self):
+        super().__init__("No active session for this user.")
 
 
 def session_manager() -> SessionManager:
@@ -133,16 +153,23 @@ def session_create_for(*, actor, user_id: str) -> Session:
     return session_start(user=user, via="api_session" if str(actor.pk) == str(user_id) else "admin")
 
 
-def session_get_for(*, actor, user_id: str) -> Session | None:
+def session_get_for(*, actor, user_id: str) -> Session:
     _check_access(actor, user_id)
-    return session_manager().get(user_id)
+    return _found(session_manager().get(user_id))
 
 
-def session_touch_for(*, actor, user_id: str) -> Session | None:
+def session_touch_for(*, actor, user_id: str) -> Session:
     _check_access(actor, user_id)
-    return session_manager().touch(user_id)
+    return _found(session_manager().touch(user_id))
 
 
-def session_delete_for(*, actor, user_id: str) -> bool:
+def session_delete_for(*, actor, user_id: str) -> None:
     _check_access(actor, user_id)
-    return session_end(user_id=user_id)
+    if not session_end(user_id=user_id):
+        raise SessionNotFound()
+
+
+def _found(session: Session | None) -> Session:
+    if session is None:
+        raise SessionNotFound()
+    return session

@@ -1,5 +1,6 @@
 """API routes (contract paths) and dashboard pages (under dashboard/)."""
 
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from shopsite.routing import optional_slash
@@ -10,6 +11,8 @@ urlpatterns = [
     optional_slash("auth/login/", api.LoginApi.as_view(), name="auth-login"),
     optional_slash("auth/logout/", api.LogoutApi.as_view(), name="auth-logout"),
     optional_slash("session/<str:user_id>/", api.SessionApi.as_view(), name="session-detail"),
+    path("accounts/login/", views.DashboardLoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("dashboard/sessions/", views.sessions_page, name="dashboard-sessions"),
     path(
         "dashboard/sessions/<str:user_id>/end/",

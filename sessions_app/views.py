@@ -48,8 +48,10 @@ def sessions_page(request):
 @require_POST
 @admin_required
 def session_end_view(request, user_id: str):
-    if services.session_delete_for(actor=request.user, user_id=user_id):
-        messages.success(request, f"Session of user {user_id} ended.")
-    else:
+    try:
+        services.session_delete_for(actor=request.user, user_id=user_id)
+    except services.SessionNotFound:
         messages.info(request, f"User {user_id} had no active session.")
+    else:
+        messages.success(request, f"Session of user {user_id} ended.")
     return redirect("dashboard-sessions")

@@ -12,6 +12,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from shopsite.api import DomainError
+
 logger = logging.getLogger(__name__)
 
 
@@ -79,6 +81,8 @@ def api_exception_handler(exc, context):
         response = unavailable_response(backend)
         response["Retry-After"] = "5"
         return response
+    if isinstance(exc, DomainError):
+        return domain_error_response(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")
     if isinstance(exc, exceptions.ParseError):
@@ -92,6 +96,15 @@ def api_exception_handler(exc, context):
             status=status.HTTP_400_BAD_REQUEST,
         )
     return exception_handler(exc, context)
+
+
+def domain_error_response(exc: DomainError) -> Response:
+    """The one mapping of a domain error to HTTP, for every app."""
+    if exc.errors is not None:
+        body = {"detail": _validation_summary(exc.errors), "errors": _as_errors(exc.errors)}
+    else:
+        body = {"detail": exc.detail, **exc.extra()}
+    return Response(body, status=exc.status_code, headers=exc.headers())
 
 
 def _as_errors(detail):

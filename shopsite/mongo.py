@@ -5,10 +5,13 @@ then writes with `w: majority` (unless the URI sets `w`), so an acknowledged ord
 primary's loss, and `stats_db()` reads with MONGODB_STATS_READ_PREFERENCE.
 """
 
+import contextlib
+
 from bson import ObjectId
 from django.conf import settings
 from pymongo import MongoClient
 from pymongo.database import Database
+from pymongo.errors import CollectionInvalid
 from pymongo.read_preferences import make_read_preference, read_pref_mode_from_name
 from pymongo.uri_parser import parse_uri
 
@@ -74,3 +77,9 @@ def ensure_indexes(collection, models) -> list[str]:
     """Create indexes one at a time: FerretDB v1.24 drops the connection when a multi-index
     createIndexes names two or more indexes that already exist."""
     return [collection.create_indexes([model])[0] for model in models]
+
+
+def ensure_collection(db: Database, name: str) -> None:
+    """Create the collection unless it exists (init_mongo, idempotent)."""
+    with contextlib.suppress(CollectionInvalid):  # exists already
+        db.create_collection(name)

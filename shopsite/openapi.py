@@ -5,24 +5,8 @@ shared machinery (authentication, validation, body limit, pagination, backend ou
 here once, so the schema is complete and consistent.
 """
 
-ERROR_DETAIL = {
-    "type": "object",
-    "properties": {"detail": {"type": "string"}},
-    "required": ["detail"],
-}
-VALIDATION_ERROR = {
-    "type": "object",
-    "properties": {
-        "detail": {"type": "string"},
-        "errors": {
-            "description": "Messages by field; for a list body, a list aligned with the input.",
-            "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}],
-        },
-    },
-    "required": ["detail"],
-}
-# Views point their own error answers at the one component instead of declaring the shape again.
-ERROR_DETAIL_REF = {"$ref": "#/components/schemas/ErrorDetail"}
+from shopsite.api import ERROR_DETAIL_SCHEMA, VALIDATION_ERROR_SCHEMA
+
 COMMON = {
     "401": "No credentials, or an expired or unknown token.",
     "403": "Authenticated, but the role does not allow this.",
@@ -37,8 +21,8 @@ def _response(schema_name: str, description: str) -> dict:
 
 def add_common_responses(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
-    schemas.setdefault("ErrorDetail", ERROR_DETAIL)
-    schemas.setdefault("ValidationError", VALIDATION_ERROR)
+    schemas.setdefault("ErrorDetail", ERROR_DETAIL_SCHEMA)
+    schemas.setdefault("ValidationError", VALIDATION_ERROR_SCHEMA)
     default_security = result.get("security")
     for ops in result.get("paths", {}).values():
         for op in ops.values():

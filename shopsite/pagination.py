@@ -83,3 +83,31 @@ def paginated_schema(name: str, item: serializers.Serializer) -> serializers.Ser
             "results": item.__class__(many=True),
         },
     )()
+
+
+# Dashboard pages: page links that keep the other query parameters.
+
+
+def page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def page_context(request, *, count: int, page: int, page_size: int) -> dict:
+    """Previous/next links keeping the other query parameters."""
+    params = request.GET.copy()
+    last = max(1, -(-count // page_size))
+
+    def link(number):
+        params["page"] = str(number)
+        return "?" + params.urlencode()
+
+    return {
+        "count": count,
+        "page": page,
+        "pages": last,
+        "previous_url": link(page - 1) if page > 1 else None,
+        "next_url": link(page + 1) if page < last else None,
+    }

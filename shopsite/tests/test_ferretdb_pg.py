@@ -13,7 +13,7 @@ from django.conf import settings
 from catalog import repository as products_repository
 from orders import repository as orders_repository
 from shopsite import ferretdb_pg
-from shopsite.management.commands.init_mongo import REPOSITORIES, init_mongo
+from shopsite.management.commands.init_mongo import init_mongo, repositories
 
 # How long PostgreSQL may keep a backend's idx_scan counts before publishing them: a backend
 # that published less than 1 s ago waits 10 s (PGSTAT_IDLE_INTERVAL in PostgreSQL 15).
@@ -50,7 +50,7 @@ def expected_gin(db, repository) -> dict[str, str]:
 
 
 def assert_gin_indexes(db) -> None:
-    for repository in REPOSITORIES:
+    for repository in repositories():
         found = gin_definitions(db, repository.COLLECTION)
         expected = expected_gin(db, repository)
         assert set(found) == set(expected), repository.COLLECTION
@@ -67,7 +67,7 @@ def test_init_mongo_creates_one_gin_index_per_field_idempotently(pg):
     first = init_mongo()
     second = init_mongo()
     assert first == second
-    for repository in REPOSITORIES:
+    for repository in repositories():
         gins = [name for name in second[repository.COLLECTION] if name.endswith("_gin")]
         assert len(gins) == len(getattr(repository, "EQUALITY_FIELDS", []))
     assert_gin_indexes(pg)

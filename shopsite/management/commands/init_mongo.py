@@ -1,19 +1,25 @@
 """Create the MongoDB collections and indexes the queries use (idempotent)."""
 
-import contextlib
+from importlib import import_module
+from types import ModuleType
 
+from django.apps import apps
 from django.core.management.base import BaseCommand
-from pymongo.errors import CollectionInvalid
 
-from catalog import repository as catalog_repository
-from orders import purchase_repository
-from orders import repository as orders_repository
 from shopsite import ferretdb_pg
-from shopsite.mongo import get_db
+from shopsite.mongo import ensure_collection, get_db
 
-# Each repository names its COLLECTION and creates its own indexes; it may list in
-# EQUALITY_FIELDS the top-level fields its reads match by equality.
-REPOSITORIES = [catalog_repository, orders_repository, purchase_repository]
+
+def repositories() -> list[ModuleType]:
+    """Every installed app's MongoDB repositories, named by its AppConfig's `mongo_repositories`
+    (dotted paths, so the base imports no app). Each names its COLLECTION, creates its own
+    indexes (`ensure_indexes()`) and may list in EQUALITY_FIELDS the top-level fields its reads
+    match by equality."""
+    return [
+        import_module(path)
+        for config in apps.get_app_configs()
+        for path in getattr(config, "mongo_repositories", ())
+    ]
 
 
 def ensure_gin_indexes() -> dict[str, list[str]]:
@@ -21,7 +27,7 @@ def ensure_gin_indexes() -> dict[str, list[str]]:
     Also run after a restore: dropping a collection drops them."""
     db = get_db()
     created = {}
-    for repository in REPOSITORIES:
+    for repository in repositories():
         fields = getattr(repository, "EQUALITY_FIELDS", [])
         if not fields:
             continue
@@ -33,9 +39,8 @@ def ensure_gin_indexes() -> dict[str, list[str]]:
 def init_mongo() -> dict[str, list[str]]:
     db = get_db()
     created: dict[str, list[str]] = {}
-    for repository in REPOSITORIES:
-        with contextlib.suppress(CollectionInvalid):  # exists already
-            db.create_collection(repository.COLLECTION)
+    for repository in repositories():
+        ensure_collection(db, repository.COLLECTION)
         created[repository.COLLECTION] = repository.ensure_indexes()
     for collection, names in ensure_gin_indexes().items():
         created[collection] += names

@@ -7,9 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from django.conf import settings
-
-from backups.selectors import backup_newest_good
-from eventlog.selectors import outbox_status
+from django.utils.module_loading import import_string
 
 from .cassandra_client import get_session
 from .mongo import get_client
@@ -48,7 +46,7 @@ def _outbox() -> dict:
     ceiling = settings.EVENT_OUTBOX_MAX_PENDING
     report = {"ok": True, "latency_ms": None, "ceiling": ceiling, "spool_files": spool_files}
     try:
-        status = outbox_status()
+        status = import_string(settings.HEALTH_OUTBOX_STATUS)()
     except Exception as exc:
         report.update(ok=False, pending=None, error=f"{type(exc).__name__}: events spooled to disk")
         return report
@@ -91,7 +89,7 @@ def check_all() -> dict:
 
 def _backup() -> dict:
     try:
-        newest = backup_newest_good()
+        newest = import_string(settings.HEALTH_NEWEST_BACKUP)()
     except Exception as exc:  # a backup folder that cannot be read
         return {"newest_good": None, "age_seconds": None, "error": type(exc).__name__}
     if newest is None:

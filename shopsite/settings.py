@@ -286,6 +286,9 @@ WORKER_PERIODIC_TASKS = [
 OPS_OUTBOX_MAX_AGE_SECONDS = env_int("OPS_OUTBOX_MAX_AGE_SECONDS", 300)
 OPS_WORKER_SILENT_SECONDS = env_int("OPS_WORKER_SILENT_SECONDS", 120)
 OPS_BACKUP_MAX_AGE_SECONDS = env_int("OPS_BACKUP_MAX_AGE_SECONDS", 7200)
+# The apps' selectors the health report reads, by dotted path (the base imports no app).
+HEALTH_OUTBOX_STATUS = "eventlog.selectors.outbox_status"
+HEALTH_NEWEST_BACKUP = "backups.selectors.backup_newest_good"
 
 BACKUP_DIR = Path(env_str("BACKUP_DIR", str(BASE_DIR / "mongo_backup")))
 BACKUP_RETENTION = env_int("BACKUP_RETENTION", 24)

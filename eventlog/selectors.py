@@ -7,7 +7,8 @@ from django.conf import settings
 from shopsite.redis_client import get_redis
 from shopsite.timeutil import parse_iso, utcnow
 
-from .services import worker_heartbeat_key
+from .manager import LogEntry, get_log_manager
+from .services import log_recent, worker_heartbeat_key
 
 
 def outbox_status() -> dict:
@@ -38,3 +39,14 @@ def outbox_status() -> dict:
         "worker_last_seen": seen,
         "worker_age_seconds": seen_age,
     }
+
+
+def events_latest(*, hours: int, limit: int) -> list[LogEntry]:
+    """The newest `limit` entries of any type in the last `hours` (the home page's panel):
+    each type seen in that window gives its newest, then they are merged."""
+    entries = []
+    days = max(1, -(-hours // 24))
+    for event_type in get_log_manager().event_types(days=days):
+        entries.extend(log_recent(event_type=event_type, hours=hours, limit=limit))
+    entries.sort(key=lambda e: e.timestamp, reverse=True)
+    return entries[:limit]

@@ -1,11 +1,11 @@
 """Reads of orders (selectors): no writes, no request objects."""
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from shopsite.timeutil import utcnow
 
-from . import repository
+from . import repository, stats
 from .exceptions import OrderNotFound
 
 
@@ -40,3 +40,8 @@ def orders_iter_since(*, days: int, customer: str | None = None) -> Iterator[dic
     """Every order of the last `days` days, newest first, streamed from a cursor (exports:
     nothing is held but the current batch)."""
     return iter(repository.find_iter(_since(days, customer)))
+
+
+def orders_sold_totals(*, start: datetime, end: datetime) -> dict:
+    """Orders, units and revenue in [start, end) (the summaries plus the edge days)."""
+    return stats.sold_totals(start, end)

@@ -64,8 +64,20 @@ VALIDATION_ERROR_SCHEMA = {
     "properties": {
         "detail": {"type": "string"},
         "errors": {
-            "description": "Messages by field; for a list body, a list aligned with the input.",
-            "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}],
+            "description": "Messages by field; for a list body, a list aligned with the input "
+            "(an item that is not an object gets its own list of messages).",
+            "oneOf": [
+                {"type": "object"},
+                {
+                    "type": "array",
+                    "items": {
+                        "oneOf": [
+                            {"type": "object"},
+                            {"type": "array", "items": {"type": "string"}},
+                        ]
+                    },
+                },
+            ],
         },
     },
     "required": ["detail"],

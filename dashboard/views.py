@@ -1,0 +1,96 @@
+"""The home page: today's sales, low stock, the latest events and the operator's view, each
+panel read through its app's selectors; an outage of one backend degrades only its panel."""
+
+import logging
+from datetime import UTC, datetime, time, timedelta
+
+from django.conf import settings
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from catalog import selectors as catalog_selectors
+from eventlog import selectors as event_selectors
+from orders import selectors as order_selectors
+from sessions_app.permissions import staff_required
+from shopsite.errors import backend_of
+from shopsite.health import ago, check_all
+from shopsite.money import cents_to_str
+from shopsite.timeutil import utcnow
+
+logger = logging.getLogger(__name__)
+
+# Rows shown in each list panel of the home page.
+HOME_LIST_SIZE = 8
+
+
+def _panel(load, backend: str, health: dict) -> dict:
+    """Run one home-page panel's query; an outage of its backend degrades only that panel.
+    A backend the health check just found down is not asked again (each try costs a timeout)."""
+    if not health[backend]["ok"]:
+        return {"ok": False, "backend": backend}
+    try:
+        return {"ok": True, "data": load()}
+    except Exception as exc:
+        backend = backend_of(exc)
+        if backend is None:
+            raise
+        logger.warning("home panel: %s unavailable (%s)", backend, type(exc).__name__)
+        return {"ok": False, "backend": backend}
+
+
+def _today_sales() -> dict:
+    now = utcnow()
+    midnight = datetime.combine(now.date(), time(0), tzinfo=UTC)
+    totals = order_selectors.orders_sold_totals(start=midnight, end=now + timedelta(milliseconds=1))
+    latest = [
+        {
+            "id": str(order["_id"]),
+            "customer": order["customer"],
+            "total": cents_to_str(order["total_cents"]),
+            "created_at": order["created_at"],
+        }
+        for order in order_selectors.orders_recent(limit=HOME_LIST_SIZE)
+    ]
+    return {
+        "day": midnight.date(),
+        "orders": totals["orders"],
+        "units": totals["total_quantity"],
+        "revenue": cents_to_str(totals["revenue_cents"]),
+        "latest": latest,
+    }
+
+
+def _low_stock() -> dict:
+    threshold = settings.LOW_STOCK_THRESHOLD
+    rows, count = catalog_selectors.products_low_stock(threshold=threshold, limit=HOME_LIST_SIZE)
+    return {
+        "threshold": threshold,
+        "count": count,
+        "products": [
+            {"id": str(d["_id"]), "name": d["name"], "category": d["category"], "stock": d["stock"]}
+            for d in rows
+        ],
+    }
+
+
+def _latest_events() -> list:
+    return event_selectors.events_latest(hours=24, limit=HOME_LIST_SIZE)
+
+
+@require_GET
+@staff_required
+def dashboard_home(request):
+    health = check_all()
+    context = {
+        "health": health,
+        "backends": {k: v for k, v in health.items() if isinstance(v, dict) and "ok" in v},
+        "ops": {
+            "outbox_oldest": ago(health["outbox"].get("oldest_age_seconds")),
+            "worker_seen": ago(health["outbox"].get("worker_age_seconds")),
+            "backup_age": ago(health["backup"].get("age_seconds")),
+        },
+        "sales": _panel(_today_sales, "mongodb", health),
+        "low_stock": _panel(_low_stock, "mongodb", health),
+        "events": _panel(_latest_events, "cassandra", health),
+    }
+    return render(request, "dashboard/home.html", context)

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from sessions_app.permissions import staff_required
 from shopsite.csv_export import csv_link, csv_response, wants_csv_page
-from shopsite.pagination import page_context, page_number
+from shopsite.pagination import page_of
 
 from . import selectors, services
 from .exceptions import ProductNotFound, StockConflict, StockLockBusy
@@ -39,18 +39,21 @@ def product_list(request):
     if wants_csv_page(request):
         rows = product_rows(selectors.products_iter(**filters))
         return csv_response(rows, header=PRODUCT_HEADER, filename="products.csv")
-    page = page_number(request)
-    count = selectors.product_count(**filters)
-    products = selectors.product_list(**filters, skip=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    page = page_of(
+        request,
+        count=selectors.product_count(**filters),
+        fetch=lambda skip, limit: selectors.product_list(**filters, skip=skip, limit=limit),
+        page_size=PAGE_SIZE,
+    )
     return render(
         request,
         "catalog/product_list.html",
         {
             "form": form if form.is_bound else ProductFilterForm(),
-            "products": [_row(doc) for doc in products],
+            "products": [_row(doc) for doc in page.pop("items")],
             "unavailable_count": selectors.products_unavailable_count(),
             "csv_url": csv_link(request),
-            **page_context(request, count=count, page=page, page_size=PAGE_SIZE),
+            **page,
         },
     )
 

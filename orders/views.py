@@ -13,7 +13,7 @@ from catalog import selectors as catalog_selectors
 from catalog.exceptions import StockConflict, StockLockBusy
 from sessions_app.permissions import staff_required
 from shopsite.csv_export import csv_link, csv_response, wants_csv_page
-from shopsite.pagination import page_context, page_number
+from shopsite.pagination import page_of
 
 from . import selectors, services
 from .exceptions import (
@@ -51,21 +51,24 @@ def orders_last_days(request):
     if wants_csv_page(request):
         rows = order_item_rows(selectors.orders_iter_since(days=LAST_DAYS, customer=customer))
         return csv_response(rows, header=ORDER_ITEM_HEADER, filename="orders.csv")
-    page = page_number(request)
-    count = selectors.orders_count_since(days=LAST_DAYS, customer=customer)
-    docs = selectors.orders_list_since(
-        days=LAST_DAYS, customer=customer, skip=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    page = page_of(
+        request,
+        count=selectors.orders_count_since(days=LAST_DAYS, customer=customer),
+        fetch=lambda skip, limit: selectors.orders_list_since(
+            days=LAST_DAYS, customer=customer, skip=skip, limit=limit
+        ),
+        page_size=PAGE_SIZE,
     )
     return render(
         request,
         "orders/order_list.html",
         {
             "form": form if form.is_bound else OrderFilterForm(),
-            "orders": [_row(d) for d in docs],
+            "orders": [_row(d) for d in page.pop("items")],
             "days": LAST_DAYS,
             "customer": customer,
             "csv_url": csv_link(request),
-            **page_context(request, count=count, page=page, page_size=PAGE_SIZE),
+            **page,
         },
     )
 

@@ -6,6 +6,7 @@ Unlike DRF's paginator, an out-of-range page_size is a 400 (the contract: never 
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.core.paginator import Paginator
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -85,29 +86,41 @@ def paginated_schema(name: str, item: serializers.Serializer) -> serializers.Ser
     )()
 
 
-# Dashboard pages: page links that keep the other query parameters.
+# Dashboard pages: Django's Paginator over a store read, with links keeping the other filters.
 
 
-def page_number(request) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
+class _StoreRead:
+    """What Paginator needs from a store read: its size, and one slice (a skip and a limit)."""
+
+    def __init__(self, count: int, fetch: Callable[[int, int], list]):
+        self._count = count
+        self._fetch = fetch
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, part: slice) -> list:
+        return self._fetch(part.start, part.stop - part.start)
 
 
-def page_context(request, *, count: int, page: int, page_size: int) -> dict:
-    """Previous/next links keeping the other query parameters."""
+def page_of(request, *, count: int, fetch: Callable[[int, int], list], page_size: int) -> dict:
+    """The page `?page=` asks for (not a number: the first; past the end: the last) as template
+    context: `items` (fetch(skip, limit)), count, page, pages, previous_url, next_url."""
+    page = Paginator(_StoreRead(count, fetch), page_size).get_page(request.GET.get("page"))
     params = request.GET.copy()
-    last = max(1, -(-count // page_size))
 
     def link(number):
         params["page"] = str(number)
         return "?" + params.urlencode()
 
     return {
+        "items": list(page.object_list),
         "count": count,
-        "page": page,
-        "pages": last,
-        "previous_url": link(page - 1) if page > 1 else None,
-        "next_url": link(page + 1) if page < last else None,
+        "page": page.number,
+        "pages": page.paginator.num_pages,
+        "previous_url": link(page.previous_page_number()) if page.has_previous() else None,
+        "next_url": link(page.next_page_number()) if page.has_next() else None,
     }

@@ -4,7 +4,7 @@ Strict fields (no type coercion) come from shopsite.api."""
 from rest_framework import serializers
 
 from shopsite.api import StrictBooleanField, StrictCharField, StrictIntegerField, UtcDateTimeField
-from shopsite.money import MoneyField
+from shopsite.money import MoneyField, MoneyInputField
 from shopsite.query import QuerySerializer
 
 from .services import MAX_STOCK
@@ -15,7 +15,7 @@ MAX_BULK_PRODUCTS = 5000
 class ProductInputSerializer(serializers.Serializer):
     name = StrictCharField(min_length=1, max_length=200)
     category = StrictCharField(min_length=1, max_length=100)
-    price = MoneyField(source="price_cents")
+    price = MoneyInputField(source="price_cents")
     stock = StrictIntegerField(min_value=0, max_value=MAX_STOCK)
     available = StrictBooleanField(required=False, default=True)
     description = StrictCharField(

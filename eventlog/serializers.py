@@ -3,6 +3,7 @@
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
+from shopsite.api import StrictCharField
 from shopsite.query import QuerySerializer
 
 from .services import EVENT_TYPE_RE, METADATA_MAX_CHARS
@@ -17,13 +18,14 @@ event_type_validator = RegexValidator(
 
 
 def event_type_field(**kwargs) -> serializers.CharField:
-    return serializers.CharField(
+    return StrictCharField(
         max_length=100, validators=[event_type_validator], trim_whitespace=False, **kwargs
     )
 
 
 def metadata_field(**kwargs) -> serializers.CharField:
-    return serializers.CharField(
+    # A string or null: 0 or true is refused, not stored as "0"/"True".
+    return StrictCharField(
         max_length=METADATA_MAX_CHARS,
         allow_null=True,
         allow_blank=True,
@@ -41,7 +43,7 @@ class LogEntrySerializer(serializers.Serializer):
 
 
 class LogCreateSerializer(serializers.Serializer):
-    user_id = serializers.CharField(max_length=200)
+    user_id = StrictCharField(max_length=200)
     event_type = event_type_field()
     metadata = metadata_field(required=False, default=None)
 

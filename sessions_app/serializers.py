@@ -2,11 +2,13 @@
 
 from rest_framework import serializers
 
+from shopsite.api import StrictCharField
+
 
 class LoginInputSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150, trim_whitespace=False)
+    username = StrictCharField(max_length=150, trim_whitespace=False)
     # Bounded so a huge body cannot make password hashing expensive.
-    password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True)
+    password = StrictCharField(max_length=4096, trim_whitespace=False, write_only=True)
 
 
 class SessionOutputSerializer(serializers.Serializer):

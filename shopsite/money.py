@@ -52,3 +52,22 @@ class MoneyField(serializers.Field):
 
     def to_representation(self, value) -> str:
         return cents_to_str(value)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "example": "19.99"},
+            {
+                "type": "number",
+                "minimum": 0,
+                "maximum": MAX_PRICE_CENTS // 100,
+                "multipleOf": 0.01,
+                "description": "A JSON number is accepted too (at most two decimal places).",
+            },
+        ]
+    }
+)
+class MoneyInputField(MoneyField):
+    """Money in a request body: a decimal string, or a JSON number (the contract allows both;
+    the schema says so). Bounded by MAX_PRICE_CENTS."""

@@ -50,3 +50,8 @@ def events_latest(*, hours: int, limit: int) -> list[LogEntry]:
         entries.extend(log_recent(event_type=event_type, hours=hours, limit=limit))
     entries.sort(key=lambda e: e.timestamp, reverse=True)
     return entries[:limit]
+
+
+def event_types_known() -> list[str]:
+    """Every event type with entries (the events page's choices)."""
+    return get_log_manager().event_types()

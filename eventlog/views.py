@@ -13,9 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from sessions_app.permissions import admin_required, staff_required, user_is_admin
 from shopsite.timeutil import iso, parse_iso
 
-from . import services
+from . import selectors, services
 from .exceptions import LogEntryNotFound
-from .manager import get_log_manager
 from .serializers import DAYS_MAX, event_type_validator
 
 PAGE_SIZE = 50
@@ -72,7 +71,7 @@ def events_page(request):
     form = EventFilterForm(request.GET or None, initial={"hours": 24})
     context = {
         "form": form,
-        "known_types": get_log_manager().event_types(),
+        "known_types": selectors.event_types_known(),
         "purge_form": PurgeForm() if user_is_admin(request.user) else None,
     }
     if not request.GET:

@@ -14,7 +14,6 @@ from . import services
 from .authentication import DashboardSessionAuthentication
 from .dashboard_binding import bind
 from .login_limits import client_address
-from .manager import Session
 from .serializers import LoginInputSerializer, SessionOutputSerializer
 
 _detail = OpenApiResponse(ERROR)
@@ -65,15 +64,13 @@ class LogoutApi(APIView):
         responses={204: None, 401: _detail, 503: _redis_down},
     )
     def post(self, request):
-        if isinstance(request.auth, Session):
-            services.session_end(user_id=request.user.pk, only_token_hash=request.auth.token_hash)
-        else:
+        if not services.session_end_bearer(user_id=request.user.pk, auth=request.auth):
             # Cookie login: the user_logged_out signal ends the bound SessionManager session.
             django_logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _session_response(session: Session, code=status.HTTP_200_OK) -> Response:
+def _session_response(session, code=status.HTTP_200_OK) -> Response:
     response = Response(represent(SessionOutputSerializer, session.as_dict()), status=code)
     response["Cache-Control"] = "no-store"  # it carries a bearer token
     return response

@@ -81,6 +81,15 @@ def session_end(*, user_id, only_token_hash: str = "") -> bool:
     return ended
 
 
+def session_end_bearer(*, user_id, auth) -> bool:
+    """Logout of a bearer call: end the session whose token authenticated it. False when the
+    call was not authenticated by a session token (a cookie login: the caller logs it out)."""
+    if not isinstance(auth, Session):
+        return False
+    session_end(user_id=user_id, only_token_hash=auth.token_hash)
+    return True
+
+
 def session_claims_load(*, session: Session) -> Claims | None:
     """Claims for a session written without them (before they existed): read once, then kept.
 

@@ -6,11 +6,8 @@ from django.contrib.auth.views import LoginView
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from shopsite.timeutil import parse_iso
-
-from . import services
+from . import selectors, services
 from .forms import RateLimitedAuthenticationForm
-from .manager import SessionManager
 from .permissions import admin_required
 
 
@@ -28,7 +25,7 @@ class DashboardLoginView(LoginView):
 @require_GET
 @admin_required
 def sessions_page(request):
-    sessions = sorted(SessionManager().scan(), key=lambda s: parse_iso(s.last_active), reverse=True)
+    sessions = selectors.sessions_all()
     ids = [int(s.user_id) for s in sessions if s.user_id.isdigit()]
     names = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
     rows = [

@@ -30,9 +30,11 @@ lint:
 format:
 	.venv/bin/ruff format . && .venv/bin/ruff check --fix .
 
-# A longer schemathesis pass than the test suite's (services must be up: make services-up).
+# schemathesis, every check and phase, against a real gunicorn with a random seed it prints
+# (reproduce: make fuzz SEED=n; more examples: MAX_EXAMPLES=n).
 fuzz:
-	SCHEMATHESIS_MAX_EXAMPLES=$${SCHEMATHESIS_MAX_EXAMPLES:-300} .venv/bin/python -m pytest tests/test_schemathesis.py -q
+	bash scripts/services.sh up
+	.venv/bin/python -m tests.fuzz $${SEED:+--seed $$SEED} $${MAX_EXAMPLES:+--max-examples $$MAX_EXAMPLES}
 
 # 50 clients for 60 s against gunicorn (services must be up).
 load:

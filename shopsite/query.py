@@ -12,7 +12,7 @@ import re
 
 from rest_framework import serializers
 
-_INTEGER = re.compile(r"-?[0-9]{1,18}")
+_INTEGER = re.compile(r"-?[0-9]+")  # DRF caps the length (1000)
 EMPTY = "This parameter may not be empty: leave it out for its default."
 REPEATED = "Give this parameter once."
 NOT_INTEGER = "A whole number in digits, e.g. 7."

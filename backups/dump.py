@@ -8,7 +8,6 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from pymongo.errors import PyMongoError
 
 from eventlog.services import event_record
 from shopsite.timeutil import iso, utcnow
@@ -123,7 +122,7 @@ def _dump(name: str, progress: Progress) -> ArchiveSummary:
     really holds."""
     try:
         total = sum(repository.collection_counts().values())
-    except PyMongoError:
+    except repository.StoreError:
         total = None  # the server is unreachable: mongodump will say so
     tmp = repository.temp_archive_path(name)
     progress.start(f"dumping {name}", total)

@@ -28,11 +28,14 @@ from typing import BinaryIO
 
 from django.conf import settings
 from pymongo import IndexModel
-from pymongo.errors import OperationFailure
+from pymongo.errors import OperationFailure, PyMongoError
 
 from shopsite import ferretdb_pg
 from shopsite.fsutil import fsync_dir
 from shopsite.mongo import ensure_indexes, get_db
+
+# Any failure of the MongoDB server or driver, for the callers that record it as a failed run.
+StoreError = PyMongoError
 
 NAME_RE = re.compile(r"^mongo-\d{8}-\d{6}-\d{3}$")
 ARCHIVE_SUFFIX = ".archive.gz"

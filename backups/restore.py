@@ -8,7 +8,6 @@ import subprocess
 import time
 
 from django.conf import settings
-from pymongo.errors import PyMongoError
 
 from eventlog.services import event_record
 from shopsite.management.commands.init_mongo import ensure_gin_indexes
@@ -59,7 +58,7 @@ def restore_run(*, name: str, user_id=None, progress: Progress | None = None) ->
         repository.LockTimeout,
         OSError,
         subprocess.SubprocessError,
-        PyMongoError,
+        repository.StoreError,
     ) as exc:
         message = redact(str(exc))
         status.update(status=FAILED, finished_at=iso(utcnow()), error=message)

@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 
 from eventlog.services import event_record
+from orders import services as order_services
 from shopsite.timeutil import iso, utcnow
 
 from . import repository
@@ -128,7 +129,13 @@ def _dump(name: str, progress: Progress) -> ArchiveSummary:
     progress.start(f"dumping {name}", total)
     result = run_tool(
         "mongodump",
-        [f"--db={settings.MONGODB_DB}", f"--archive={tmp}", "--gzip"],
+        [
+            f"--db={settings.MONGODB_DB}",
+            f"--archive={tmp}",
+            "--gzip",
+            # Derived data (recomputed from the orders after a restore): not worth archiving.
+            f"--excludeCollectionsWithPrefix={order_services.SUMMARY_COLLECTION_PREFIX}",
+        ],
         on_line=ToolProgress(progress),
     )
     if result.returncode != 0:

@@ -10,6 +10,7 @@ import time
 from django.conf import settings
 
 from eventlog.services import event_record
+from orders import services as order_services
 from shopsite.management.commands.init_mongo import ensure_gin_indexes
 from shopsite.timeutil import iso, utcnow
 
@@ -129,4 +130,6 @@ def _restore(name: str, summary: ArchiveSummary, progress: Progress) -> None:
         progress.update(done)
     # FerretDB/PostgreSQL: the GIN indexes of the apps' equality reads went with the dropped tables.
     ensure_gin_indexes()
+    # The sales summaries are derived from the orders: recomputed from the restored ones.
+    order_services.sales_summaries_invalidate()
     progress.finish()

@@ -98,13 +98,12 @@ class OrderListApi(CSVExportMixin, APIView):
             rows = order_item_rows(selectors.orders_iter_since(**filters))
             return csv_response(rows, header=ORDER_ITEM_HEADER, filename="orders.csv")
         page = page_request(request)
+        count, docs = selectors.orders_page_since(**filters, skip=page.skip, limit=page.page_size)
         body = paginated(
             request,
             page=page,
-            count=selectors.orders_count_since(**filters),
-            fetch=lambda skip, limit: OrderOutputSerializer(
-                selectors.orders_list_since(**filters, skip=skip, limit=limit), many=True
-            ).data,
+            count=count,
+            fetch=lambda skip, limit: OrderOutputSerializer(docs, many=True).data,
         )
         return Response(body)
 

@@ -2,10 +2,15 @@
 
 Document shape (see helper-datamodel): {_id, customer, created_at, day, items: [{product_id,
 name, category, unit_price_cents, quantity, line_total_cents}], total_cents, quantity,
-created_by}. Lists are indexed sorted queries with skip/limit, never a whole collection.
+created_by}. Reads are equalities on `_id`, `day` or `customer` (the sales summaries give the
+days and their counts), never a sort or a range over the whole collection.
+
+Every insert marks its orders' days and customers dirty in the sales summaries, before AND after
+the insert (orders/summaries.py explains why both): whoever places orders through here keeps the
+summaries exact, even if it dies half-way.
 """
 
-from datetime import datetime
+from collections.abc import Callable, Iterator
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel
@@ -16,6 +21,8 @@ from shopsite.mongo import ensure_indexes as create_each
 from shopsite.mongo import get_db
 from shopsite.mongo import parse_object_id as parse_id  # noqa: F401  (the app's id parser)
 
+from . import summary_repository
+
 COLLECTION = "orders"
 # Matched by equality: GIN indexes on FerretDB/PostgreSQL (shopsite/ferretdb_pg.py).
 EQUALITY_FIELDS = ["_id", "day", "customer"]
@@ -23,9 +30,9 @@ EQUALITY_FIELDS = ["_id", "day", "customer"]
 INDEXES = [
     IndexModel([("created_at", DESCENDING)], name="created_at"),
     IndexModel([("customer", ASCENDING), ("created_at", DESCENDING)], name="customer_created_at"),
+    # The lists and the summaries read orders day by day.
+    IndexModel([("day", ASCENDING)], name="day"),
 ]
-
-NEWEST_FIRST = [("created_at", DESCENDING)]
 DUPLICATE_KEY = 11000
 
 
@@ -37,18 +44,32 @@ def ensure_indexes() -> list[str]:
     return create_each(orders(), INDEXES)
 
 
+# Test-only: called between the insert and the second dirty marking (to kill a process there).
+AFTER_INSERT_HOOK: Callable[[list[dict]], None] | None = None
+
+
 def insert_many(docs: list[dict]) -> list[dict]:
     """Insert the orders; idempotent when the ids are given (the purchase fixes them in its
     intent): orders already stored are kept, the missing ones written. A failure is raised and
-    nothing is removed: the purchase recovery stores the rest later (orders/services.py)."""
+    nothing is removed: the purchase recovery stores the rest later (orders/services.py).
+
+    The orders' days and customers are marked dirty before (naming the orders) and after: the
+    first covers a process killed right after the insert, the second guarantees that a recompute
+    which started before the insert finished cannot leave the summary marked clean."""
     for doc in docs:
         doc.setdefault("_id", ObjectId())
+    keys = {"days": {doc["day"] for doc in docs}, "customers": {doc["customer"] for doc in docs}}
+    summary_repository.mark_pending(docs)
     try:
         orders().insert_many(docs, ordered=False)
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
         if not errors or any(error.get("code") != DUPLICATE_KEY for error in errors):
+            summary_repository.mark_dirty(**keys)  # some may be stored: recompute them
             raise
+    if AFTER_INSERT_HOOK is not None:
+        AFTER_INSERT_HOOK(docs)
+    summary_repository.mark_dirty(**keys)
     return docs
 
 
@@ -56,27 +77,28 @@ def find_by_id(order_id: ObjectId) -> dict | None:
     return orders().find_one({"_id": order_id})
 
 
-def recent(limit: int) -> list[dict]:
-    return list(orders().find({}).sort(NEWEST_FIRST).limit(limit))
+def newest_first(docs: list[dict]) -> list[dict]:
+    """Newest first; equal times: the later-inserted first (ObjectIds grow), so pages are stable."""
+    return sorted(docs, key=lambda doc: (doc["created_at"], doc["_id"]), reverse=True)
 
 
-def since_filter(*, since: datetime, customer: str | None = None) -> dict:
-    query: dict = {"created_at": {"$gte": since}}
-    if customer is not None:
-        query["customer"] = str(customer)
-    return query
+def find_day(day: str, projection: dict | None = None) -> list[dict]:
+    """The orders of one UTC day (equality on `day`), unsorted."""
+    return list(orders().find({"day": day}, projection))
 
 
-def count(query: dict) -> int:
-    return orders().count_documents(query)
+def find_customer(name: str, projection: dict | None = None) -> list[dict]:
+    """All of one customer's orders (equality on `customer`), unsorted."""
+    return list(orders().find({"customer": str(name)}, projection))
 
 
-def find_page(query: dict, *, skip: int, limit: int) -> list[dict]:
-    return list(orders().find(query).sort(NEWEST_FIRST).skip(skip).limit(limit))
+def distinct_days() -> Iterator[str]:
+    """Every day with orders: a pass over the whole collection (rebuilds only)."""
+    for row in orders().aggregate([{"$group": {"_id": "$day"}}]):
+        yield row["_id"]
 
 
-def find_iter(query: dict):
-    """Every order `query` selects, newest first, read in batches (a cursor, not a list).
-    One query rather than a walk over days: an export reads the whole window anyway, and on
-    FerretDB each per-day query would scan the collection again."""
-    return orders().find(query).sort(NEWEST_FIRST).batch_size(1000)
+def distinct_customers() -> Iterator[str]:
+    """Every customer with orders: a pass over the whole collection (rebuilds only)."""
+    for row in orders().aggregate([{"$group": {"_id": "$customer"}}]):
+        yield row["_id"]

@@ -395,3 +395,15 @@ def wait_for_idempotent(*, user_id, key: str, timeout: float = 5.0) -> list[dict
             return _replay(record)
         time.sleep(0.1)
     return None
+
+
+# The sales summaries' collections: derived from `orders`, so backups leave them out.
+SUMMARY_COLLECTION_PREFIX = "sales_"
+
+
+def sales_summaries_invalidate() -> None:
+    """The orders were replaced behind the write path's back (a restore): the sales summaries
+    are recomputed from them on the next read (or by `rebuild_summaries`)."""
+    from . import summaries
+
+    summaries.invalidate()

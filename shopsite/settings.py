@@ -255,6 +255,9 @@ LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 STOCK_LOCK_TIMEOUT_SECONDS = env_float("STOCK_LOCK_TIMEOUT_SECONDS", 5.0)
 STOCK_LOCK_WAIT_SECONDS = env_float("STOCK_LOCK_WAIT_SECONDS", 10.0)
+# One recompute of a sales summary (one day's or one customer's orders) at a time.
+SUMMARY_LOCK_TIMEOUT_SECONDS = env_float("SUMMARY_LOCK_TIMEOUT_SECONDS", 120.0)
+SUMMARY_LOCK_WAIT_SECONDS = env_float("SUMMARY_LOCK_WAIT_SECONDS", 60.0)
 LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 5)
 # Purchase intents (orders/services.py) older than this are finished or undone by the recovery
 # the event worker runs; a purchase still running then fails safely (fencing, outcome record).

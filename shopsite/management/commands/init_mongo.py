@@ -1,7 +1,6 @@
 """Create the MongoDB collections and indexes the queries use (idempotent)."""
 
 from importlib import import_module
-from types import ModuleType
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
@@ -10,24 +9,28 @@ from shopsite import ferretdb_pg
 from shopsite.mongo import ensure_collection, get_db
 
 
-def repositories() -> list[ModuleType]:
+def repositories(*, derived: bool = False) -> list:
     """Every installed app's MongoDB repositories, named by its AppConfig's `mongo_repositories`
     (dotted paths, so the base imports no app). Each names its COLLECTION, creates its own
     indexes (`ensure_indexes()`) and may list in EQUALITY_FIELDS the top-level fields its reads
-    match by equality."""
-    return [
-        import_module(path)
-        for config in apps.get_app_configs()
-        for path in getattr(config, "mongo_repositories", ())
-    ]
+    match by equality. `mongo_derived_repositories` name modules whose ALL lists objects with
+    the same attributes for derived collections (the sales summaries): never backed up, so a
+    restore neither drops them nor has to recreate their indexes (only with derived=True)."""
+    found: list = []
+    for config in apps.get_app_configs():
+        found += [import_module(path) for path in getattr(config, "mongo_repositories", ())]
+        if derived:
+            for path in getattr(config, "mongo_derived_repositories", ()):
+                found += import_module(path).ALL
+    return found
 
 
-def ensure_gin_indexes() -> dict[str, list[str]]:
+def ensure_gin_indexes(*, derived: bool = False) -> dict[str, list[str]]:
     """FerretDB/PostgreSQL only (else {}): GIN indexes serving equality on EQUALITY_FIELDS.
     Also run after a restore: dropping a collection drops them."""
     db = get_db()
     created = {}
-    for repository in repositories():
+    for repository in repositories(derived=derived):
         fields = getattr(repository, "EQUALITY_FIELDS", [])
         if not fields:
             continue
@@ -39,10 +42,10 @@ def ensure_gin_indexes() -> dict[str, list[str]]:
 def init_mongo() -> dict[str, list[str]]:
     db = get_db()
     created: dict[str, list[str]] = {}
-    for repository in repositories():
+    for repository in repositories(derived=True):
         ensure_collection(db, repository.COLLECTION)
         created[repository.COLLECTION] = repository.ensure_indexes()
-    for collection, names in ensure_gin_indexes().items():
+    for collection, names in ensure_gin_indexes(derived=True).items():
         created[collection] += names
     return created
 

@@ -1,0 +1,248 @@
+"""The sales summaries' collections (MongoDB's Computed pattern): the only module touching them.
+
+Derived data, recomputable from `orders` at any time (orders/summaries.py does it):
+- `sales_days`           {_id: day, month, orders, quantity, revenue_cents}: small, so the
+                         order lists can list days and their counts cheaply;
+- `sales_day_lines`      {_id: day, month, products: [...], categories: [...]};
+- `sales_day_customers`  {_id: day, month, customers: [...]} (the Sales page's top customers);
+- `sales_customers`      {_id: customer, orders, total_cents, first_order_at, last_order_at};
+- `sales_dirty_days` / `sales_dirty_customers`: one marker per write and key, {_id, day} or
+  {_id, customer}; a key with markers has a summary that may be stale;
+- `sales_meta`           {_id: "built"} once the summaries cover every order.
+Every read here is an equality on `_id`, `month`, `day` or `customer` (an index on MongoDB, a
+pushed-down filter served by a GIN index on FerretDB/PostgreSQL), except the long-window
+fallback of day_docs and the order lists, which read the small `sales_days` documents only.
+"""
+
+from collections.abc import Iterable, Iterator
+
+from bson import ObjectId
+from pymongo import ASCENDING, IndexModel
+from pymongo.collection import Collection
+
+from shopsite.mongo import ensure_indexes as create_each
+from shopsite.mongo import get_db
+
+BUILT = "built"
+
+
+class SummaryCollection:
+    """What init_mongo needs of a collection (like a repository module): its name, its indexes
+    and the top-level fields read by equality (GIN indexes on FerretDB/PostgreSQL)."""
+
+    def __init__(self, name: str, equality_fields: list[str], indexes: list[IndexModel]):
+        self.COLLECTION = name
+        self.EQUALITY_FIELDS = equality_fields
+        self.INDEXES = indexes
+
+    def collection(self) -> Collection:
+        return get_db()[self.COLLECTION]
+
+    def ensure_indexes(self) -> list[str]:
+        return create_each(self.collection(), self.INDEXES) if self.INDEXES else []
+
+
+def _by(field: str) -> list[IndexModel]:
+    return [IndexModel([(field, ASCENDING)], name=field)]
+
+
+# Every name starts with "sales_" (orders.services.SUMMARY_COLLECTION_PREFIX: not backed up).
+DAYS = SummaryCollection("sales_days", ["_id", "month"], _by("month"))
+DAY_LINES = SummaryCollection("sales_day_lines", ["_id", "month"], _by("month"))
+DAY_CUSTOMERS = SummaryCollection("sales_day_customers", ["_id", "month"], _by("month"))
+CUSTOMERS = SummaryCollection("sales_customers", ["_id"], [])
+DIRTY_DAYS = SummaryCollection("sales_dirty_days", ["_id", "day"], _by("day"))
+DIRTY_CUSTOMERS = SummaryCollection("sales_dirty_customers", ["_id", "customer"], _by("customer"))
+META = SummaryCollection("sales_meta", ["_id"], [])
+
+ALL = [DAYS, DAY_LINES, DAY_CUSTOMERS, CUSTOMERS, DIRTY_DAYS, DIRTY_CUSTOMERS, META]
+PER_DAY = [DAYS, DAY_LINES, DAY_CUSTOMERS]
+
+
+# --- dirty markers (insert-only: inserts are atomic on both servers) -----------------------------
+
+
+def mark_pending(orders: list[dict]) -> None:
+    """Before an insert: one marker per day and customer naming the orders about to be written."""
+    by_day: dict[str, list] = {}
+    by_customer: dict[str, list] = {}
+    for order in orders:
+        by_day.setdefault(order["day"], []).append(order["_id"])
+        by_customer.setdefault(order["customer"], []).append(order["_id"])
+    _insert_markers(
+        [{"_id": ObjectId(), "day": day, "orders": ids} for day, ids in sorted(by_day.items())],
+        [
+            {"_id": ObjectId(), "customer": name, "orders": ids}
+            for name, ids in sorted(by_customer.items())
+        ],
+    )
+
+
+def mark_dirty(*, days: Iterable[str] = (), customers: Iterable[str] = ()) -> None:
+    """One new marker per key (after an insert, or to force a recompute)."""
+    _insert_markers(
+        [{"_id": ObjectId(), "day": day} for day in sorted(set(days))],
+        [{"_id": ObjectId(), "customer": name} for name in sorted(set(customers))],
+    )
+
+
+def _insert_markers(day_docs: list[dict], customer_docs: list[dict]) -> None:
+    # Never updated: inserted, then deleted by a recompute that saw it before reading the orders.
+    for kind, docs in ((DIRTY_DAYS, day_docs), (DIRTY_CUSTOMERS, customer_docs)):
+        for start in range(0, len(docs), 1000):
+            kind.collection().insert_many(docs[start : start + 1000], ordered=False)
+
+
+def dirty_day_markers() -> list[dict]:
+    """Every day marker (few: reads and the refresh remove them as they recompute)."""
+    return list(DIRTY_DAYS.collection().find({}, {"day": 1}))
+
+
+def day_markers(day: str) -> list[dict]:
+    return list(DIRTY_DAYS.collection().find({"day": day}, {"orders": 1}))
+
+
+def customer_markers(name: str) -> list[dict]:
+    return list(DIRTY_CUSTOMERS.collection().find({"customer": name}, {"orders": 1}))
+
+
+def dirty_customer_names() -> set[str]:
+    return {doc["customer"] for doc in DIRTY_CUSTOMERS.collection().find({}, {"customer": 1})}
+
+
+def clear_markers(kind: SummaryCollection, ids: list[ObjectId]) -> None:
+    # By _id, in small groups: `$in` is not pushed down on FerretDB, each `_id` equality is.
+    collection = kind.collection()
+    if len(ids) <= 8:
+        for oid in ids:
+            collection.delete_one({"_id": oid})
+    else:
+        collection.delete_many({"_id": {"$in": ids}})
+
+
+# --- the summaries ----------------------------------------------------------------------------
+
+
+def is_built() -> bool:
+    return META.collection().find_one({"_id": BUILT}) is not None
+
+
+def unset_built() -> None:
+    META.collection().delete_one({"_id": BUILT})
+
+
+def set_built() -> None:
+    META.collection().replace_one({"_id": BUILT}, {"_id": BUILT}, upsert=True)
+
+
+def write_day(day: str, month: str, totals: dict | None, lines: dict, customers: list) -> None:
+    """Replace the day's three documents (delete them when the day has no orders)."""
+    if totals is None:
+        for kind in PER_DAY:
+            kind.collection().delete_one({"_id": day})
+        return
+    DAYS.collection().replace_one({"_id": day}, {"_id": day, "month": month, **totals}, upsert=True)
+    DAY_LINES.collection().replace_one(
+        {"_id": day}, {"_id": day, "month": month, **lines}, upsert=True
+    )
+    DAY_CUSTOMERS.collection().replace_one(
+        {"_id": day}, {"_id": day, "month": month, "customers": customers}, upsert=True
+    )
+
+
+def write_customer(name: str, doc: dict | None) -> None:
+    if doc is None:
+        CUSTOMERS.collection().delete_one({"_id": name})
+    else:
+        CUSTOMERS.collection().replace_one({"_id": name}, {"_id": name, **doc}, upsert=True)
+
+
+def customer(name: str) -> dict | None:
+    return CUSTOMERS.collection().find_one({"_id": name})
+
+
+def day_docs(kind: SummaryCollection, days: list[str], projection: dict) -> Iterator[dict]:
+    """The stored documents of the given days (ascending list), by month equality; a window of
+    more than LONG_WINDOW_MONTHS months reads the collection once instead."""
+    if not days:
+        return
+    wanted = set(days)
+    months = sorted({day[:7] for day in days})
+    if len(months) > LONG_WINDOW_MONTHS:
+        cursor = kind.collection().find({"_id": {"$gte": days[0], "$lte": days[-1]}}, projection)
+        yield from (doc for doc in cursor if doc["_id"] in wanted)
+        return
+    for month in months:
+        for doc in kind.collection().find({"month": month}, projection):
+            if doc["_id"] in wanted:
+                yield doc
+
+
+LONG_WINDOW_MONTHS = 24
+
+
+def days_of_months(months: list[str]) -> list[dict]:
+    """{_id: day, orders} of the given months."""
+    found = []
+    for month in months:
+        found.extend(DAYS.collection().find({"month": month}, {"orders": 1}))
+    return found
+
+
+def all_days(projection: dict | None = None) -> list[dict]:
+    """Every day document of `sales_days` (one small document per day with orders)."""
+    return list(DAYS.collection().find({}, projection or {"orders": 1}))
+
+
+def all_summary_days() -> set[str]:
+    return {doc["_id"] for kind in PER_DAY for doc in kind.collection().find({}, {"_id": 1})}
+
+
+def all_summary_customers() -> set[str]:
+    return {doc["_id"] for doc in CUSTOMERS.collection().find({}, {"_id": 1})}
+
+
+def day_counts_from(first_day: str, last_month: str) -> list[tuple[str, int]]:
+    """(day, orders) of the days >= first_day up to the end of last_month, newest first."""
+    months = _months(first_day[:7], last_month)
+    if len(months) > LONG_WINDOW_MONTHS:
+        docs = [doc for doc in all_days() if doc["_id"] >= first_day]
+    else:
+        docs = [doc for doc in days_of_months(months) if doc["_id"] >= first_day]
+    return sorted(((doc["_id"], doc["orders"]) for doc in docs), reverse=True)
+
+
+def day_counts_newest_first(last_month: str, recent_months: int = 2) -> Iterator[tuple[str, int]]:
+    """(day, orders) of every day, newest first: the latest months by equality, then (only if
+    asked for more) the rest of the small `sales_days` documents in one read."""
+    months = _months_back(last_month, recent_months)
+    recent = sorted(((doc["_id"], doc["orders"]) for doc in days_of_months(months)), reverse=True)
+    yield from recent
+    oldest_month = months[-1]
+    older = [(doc["_id"], doc["orders"]) for doc in all_days() if doc["_id"][:7] < oldest_month]
+    yield from sorted(older, reverse=True)
+
+
+def _months(first: str, last: str) -> list[str]:
+    """ "YYYY-MM" from first to last, inclusive."""
+    year, month = int(first[:4]), int(first[5:7])
+    found = []
+    while f"{year:04d}-{month:02d}" <= last:
+        found.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return found
+
+
+def _months_back(last: str, count: int) -> list[str]:
+    """`count` months ending with `last`, newest first."""
+    year, month = int(last[:4]), int(last[5:7])
+    found = []
+    for _ in range(count):
+        found.append(f"{year:04d}-{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return found
+
+
+def stored_day(day: str) -> tuple[dict | None, dict | None, dict | None]:
+    """The day's three stored documents (the rebuild compares them with the orders)."""
+    return tuple(kind.collection().find_one({"_id": day}) for kind in PER_DAY)

@@ -1,0 +1,138 @@
+"""Reads follow the days they cover, not all the orders: proven by watching the wire.
+
+Every command the stats and list reads send is recorded with pymongo's command monitoring on a
+client of the same (real) server. With the summaries fresh, `orders` is only read by equality on
+`day` (the window's partial edge days, a list's days) or `customer`, never sorted or scanned;
+and adding orders on days outside a window changes nothing of what that window's reads fetch.
+"""
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from pymongo import MongoClient, monitoring
+
+from orders import repository, selectors, services, stats, summaries
+from orders import summary_repository as store
+from orders.tests.test_stats import ANCHOR, WINDOWS, build_shop
+from shopsite.timeutil import utcnow
+
+ORDER_FILTER_FIELDS = {("day",), ("customer",), ("_id",)}
+SUMMARY_FILTER_FIELDS = {("month",), ("_id",), ("day",), ("customer",)}
+
+
+class Listener(monitoring.CommandListener):
+    def __init__(self):
+        self.commands: list[tuple[str, dict]] = []
+        self.returned: Counter = Counter()
+
+    def started(self, event):
+        self.commands.append((event.command_name, event.command))
+        self._collection = event.command.get(event.command_name)
+
+    def succeeded(self, event):
+        cursor = event.reply.get("cursor", {})
+        docs = cursor.get("firstBatch", []) + cursor.get("nextBatch", [])
+        namespace = cursor.get("ns", "").split(".", 1)[-1]
+        self.returned[namespace] += len(docs)
+
+    def failed(self, event):
+        pass
+
+    def clear(self):
+        self.commands.clear()
+        self.returned.clear()
+
+
+@pytest.fixture
+def shop(mongo, staff_client):
+    return build_shop(staff_client)
+
+
+@pytest.fixture
+def watched(shop, monkeypatch):
+    listener = Listener()
+    client = MongoClient(settings.MONGODB_URI, tz_aware=True, event_listeners=[listener])
+    db = client[settings.MONGODB_DB]
+    monkeypatch.setattr(repository, "get_db", lambda: db)
+    monkeypatch.setattr(store, "get_db", lambda: db)
+    summaries.refresh_all()
+    listener.clear()
+    yield listener
+    client.close()
+
+
+def _calls():
+    start, end = WINDOWS["middle"]
+    yield "sold_totals", lambda: stats.sold_totals(start, end)
+    for by in stats.BREAKDOWNS:
+        yield f"sold_breakdown {by}", lambda by=by: stats.sold_breakdown(start, end, by)
+    yield "top_customers", lambda: stats.top_customers(start, end, limit=3)
+    yield "customer_totals", lambda: stats.customer_totals("Bob")
+    yield "orders list", lambda: selectors.orders_page_since(days=365, skip=60, limit=20)
+    yield "orders of a customer", lambda: selectors.orders_page_since(days=365, customer="Bob")
+
+
+def _check_commands(listener):
+    for command, body in listener.commands:
+        collection = body.get(command)
+        assert command in {"find", "getMore", "aggregate", "delete", "insert"}, command
+        if command == "aggregate":
+            pytest.fail(f"a read ran a pipeline over {collection}: {body['pipeline']}")
+        if command != "find":
+            continue
+        assert "sort" not in body, body
+        fields = tuple(body.get("filter", {}))
+        if collection == repository.COLLECTION:
+            assert fields in ORDER_FILTER_FIELDS, body["filter"]
+            assert not isinstance(next(iter(body["filter"].values())), dict), body["filter"]
+        elif collection == store.DIRTY_DAYS.COLLECTION and not fields:
+            pass  # every dirty marker (few: reads remove them)
+        else:
+            assert fields in SUMMARY_FILTER_FIELDS, (collection, body["filter"])
+
+
+@pytest.mark.parametrize("name", [name for name, _ in _calls()])
+def test_reads_are_equalities_and_do_not_grow_with_orders_elsewhere(watched, name, staff_client):
+    call = dict(_calls())[name]
+    first = call()
+    assert first
+    _check_commands(watched)
+    fetched = dict(watched.returned)
+
+    # More orders, on days no window above touches (before the shop's first order).
+    product = repository.orders().find_one()["items"][0]["product_id"]
+    far = ANCHOR - timedelta(days=300)
+    services.orders_place_bulk(
+        orders=[
+            {
+                "customer": f"other {n}",
+                "created_at": far + timedelta(hours=n),
+                "items": [{"product_id": product, "quantity": 1}],
+            }
+            for n in range(40)
+        ],  # fmt: skip
+        user_id=None,
+    )
+    summaries.refresh_all()
+    watched.clear()
+    assert call() == first
+    _check_commands(watched)
+    assert dict(watched.returned) == fetched
+
+
+def test_recent_reads_only_the_newest_days(watched):
+    """The newest orders come from the newest days' orders, not from all of them."""
+    now = utcnow()
+    product = repository.orders().find_one()["items"][0]["product_id"]
+    services.orders_place_bulk(
+        orders=[{"customer": "today", "created_at": now - timedelta(seconds=n),
+                 "items": [{"product_id": product, "quantity": 1}]} for n in range(12)],
+        user_id=None,
+    )  # fmt: skip
+    summaries.refresh_all()
+    watched.clear()
+    recent = selectors.orders_recent(limit=10)
+    assert [doc["customer"] for doc in recent] == ["today"] * 10
+    assert watched.returned[repository.COLLECTION] == 12  # today's orders only

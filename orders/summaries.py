@@ -142,7 +142,9 @@ def _removable(markers: list[dict], seen_ids: set) -> list:
     return removable
 
 
-def _refresh(key: str, markers, read, write, dirty: store.SummaryCollection, mark) -> None:
+def _refresh(
+    key: str, markers, read, write, dirty: store.SummaryCollection, field: dict, mark
+) -> None:
     """Recompute one summary from its orders (see the module docstring for the order of steps)."""
     with _locked(key) as lock:
         seen = markers()
@@ -150,7 +152,7 @@ def _refresh(key: str, markers, read, write, dirty: store.SummaryCollection, mar
         if not lock.owned():
             return  # another recompute may be running: write nothing, the markers stay
         write(docs)
-        store.clear_markers(dirty, _removable(seen, {doc["_id"] for doc in docs}))
+        store.clear_markers(dirty, field, _removable(seen, {doc["_id"] for doc in docs}))
         if not lock.owned():
             mark()
 
@@ -168,6 +170,7 @@ def refresh_day(day: str) -> None:
         read=lambda: repository.find_day(day, DAY_FIELDS),
         write=write,
         dirty=store.DIRTY_DAYS,
+        field={"day": day},
         mark=lambda: store.mark_dirty(days=[day]),
     )
 
@@ -180,6 +183,7 @@ def refresh_customer(name: str) -> None:
         read=lambda: repository.find_customer(name, CUSTOMER_FIELDS),
         write=lambda docs: store.write_customer(name, summarize_customer(docs)),
         dirty=store.DIRTY_CUSTOMERS,
+        field={"customer": name},
         mark=lambda: store.mark_dirty(customers=[name]),
     )
 

@@ -110,14 +110,12 @@ def dirty_customer_names() -> set[str]:
     return {doc["customer"] for doc in DIRTY_CUSTOMERS.collection().find({}, {"customer": 1})}
 
 
-def clear_markers(kind: SummaryCollection, ids: list[ObjectId]) -> None:
-    # By _id, in small groups: `$in` is not pushed down on FerretDB, each `_id` equality is.
-    collection = kind.collection()
-    if len(ids) <= 8:
-        for oid in ids:
-            collection.delete_one({"_id": oid})
-    else:
-        collection.delete_many({"_id": {"$in": ids}})
+def clear_markers(kind: SummaryCollection, key: dict, ids: list[ObjectId]) -> None:
+    """Delete the given markers of one key ({"day": d} or {"customer": c}). The key's equality
+    is what the server narrows on (FerretDB evaluates `$in` only after reading every document
+    its pushed-down filter selects), so this costs the key's markers, not all of them."""
+    for start in range(0, len(ids), 1000):
+        kind.collection().delete_many({**key, "_id": {"$in": ids[start : start + 1000]}})
 
 
 # --- the summaries ----------------------------------------------------------------------------

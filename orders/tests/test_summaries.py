@@ -317,3 +317,15 @@ def test_after_a_restore_the_summaries_are_rebuilt_from_the_orders(product_ids):
     assert stats.customer_totals("Ada") is None
     assert services.SUMMARY_COLLECTION_PREFIX == "sales_"
     assert all(kind.COLLECTION.startswith("sales_") for kind in store.ALL)
+
+
+def test_refresh_summaries_clears_every_dirty_marker(product_ids, capsys):
+    for name in ("Ada", "Bob"):
+        services.order_place(
+            customer=name, items=[{"product_id": product_ids[1], "quantity": 1}], user_id=None
+        )
+    assert store.dirty_customer_names() == {"Ada", "Bob"}
+    call_command("refresh_summaries")
+    assert "3 days and customers recomputed" in capsys.readouterr().out
+    assert not store.dirty_customer_names() and not store.dirty_day_markers()
+    assert store.customer("Bob")["orders"] == 1

@@ -10,7 +10,8 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shopsite.api import ERROR, VALIDATION_ERROR, error_response
+from shopsite.api import COMMON_ERRORS as COMMON
+from shopsite.api import ERROR, error_response
 from shopsite.csv_export import FORMAT_PARAMETER, CSVExportMixin, csv_response, csv_schema
 from shopsite.pagination import PAGE_PARAMETERS, page_request, paginated, paginated_schema
 from shopsite.serializing import represent
@@ -32,7 +33,6 @@ BUSY = error_response(
     "lock could not be taken within STOCK_LOCK_WAIT_SECONDS (retry; `Retry-After` is set). 503 "
     "rather than 409: the request is valid and nothing was written."
 )
-COMMON = {400: VALIDATION_ERROR, 401: ERROR, 403: ERROR}
 
 
 def _out(doc) -> dict:

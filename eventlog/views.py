@@ -117,7 +117,12 @@ def event_edit(request, event_id):
     if request.method == "POST":
         form = MetadataForm(request.POST)
         if form.is_valid():
-            services.log_update_metadata(event_id=event_id, metadata=form.cleaned_data["metadata"])
+            try:
+                services.log_update_metadata(
+                    event_id=event_id, metadata=form.cleaned_data["metadata"]
+                )
+            except LogEntryNotFound:  # deleted (purged) since the page was shown
+                raise Http404("Log entry not found.")
             messages.success(request, "Metadata saved.")
             return redirect(back)
         status = 400

@@ -17,7 +17,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.exceptions import StockConflict
-from shopsite.api import ERROR, VALIDATION_ERROR, error_response
+from shopsite.api import COMMON_ERRORS as COMMON
+from shopsite.api import ERROR, error_response
 from shopsite.csv_export import FORMAT_PARAMETER, CSVExportMixin, csv_response, csv_schema
 from shopsite.pagination import PAGE_PARAMETERS, page_request, paginated, paginated_schema
 
@@ -37,7 +38,6 @@ BUSY = error_response(
     "could not be taken within STOCK_LOCK_WAIT_SECONDS, or the purchase was undone for taking "
     "too long (retry; `Retry-After` is set). Nothing was placed."
 )
-COMMON = {400: VALIDATION_ERROR, 401: ERROR, 403: ERROR}
 
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"

@@ -84,6 +84,8 @@ VALIDATION_ERROR_SCHEMA = {
 }
 ERROR = {"$ref": "#/components/schemas/ErrorDetail"}
 VALIDATION_ERROR = {"$ref": "#/components/schemas/ValidationError"}
+# Bad input, no credentials, a role that does not allow it: for an operation's `responses`.
+COMMON_ERRORS = {400: VALIDATION_ERROR, 401: ERROR, 403: ERROR}
 
 
 def error_response(description: str) -> OpenApiResponse:

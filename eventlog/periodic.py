@@ -2,8 +2,9 @@
 recovery, orders.services.order_intents_recover).
 
 WORKER_PERIODIC_TASKS (settings) lists (dotted path of a function without arguments, interval in
-seconds). Every task runs once at start-up, then every interval, in one background thread so a
-slow task never delays the outbox; a failing task is logged and tried again next time.
+seconds). Every task runs once at start-up, then every interval, each in a background thread of its
+own, so a slow task (a summary refresh after a bulk import) never delays the outbox or another task
+(the purchase recovery); a failing task is logged and tried again next time.
 """
 
 import logging
@@ -28,18 +29,20 @@ def run_due(tasks: list[tuple[str, float]], last: dict[str, float]) -> None:
             logger.exception("periodic task %s failed; next try in %.1fs", path, every)
 
 
-def start(stop_event: threading.Event) -> threading.Thread | None:
-    tasks = [(path, float(every)) for path, every in settings.WORKER_PERIODIC_TASKS]
-    if not tasks:
-        return None
+def start(stop_event: threading.Event) -> list[threading.Thread]:
+    """One thread per configured task; the caller joins them after setting stop_event."""
+    threads = []
+    for path, every in settings.WORKER_PERIODIC_TASKS:
+        task = [(path, float(every))]
 
-    def loop():
-        last: dict[str, float] = {}
-        tick = max(0.1, min(every for _, every in tasks) / 4)
-        while not stop_event.is_set():
-            run_due(tasks, last)
-            stop_event.wait(tick)
+        def loop(task=task):
+            last: dict[str, float] = {}
+            tick = max(0.1, task[0][1] / 4)
+            while not stop_event.is_set():
+                run_due(task, last)
+                stop_event.wait(tick)
 
-    thread = threading.Thread(target=loop, name="worker-periodic", daemon=True)
-    thread.start()
-    return thread
+        thread = threading.Thread(target=loop, name=f"worker-periodic {path}", daemon=True)
+        thread.start()
+        threads.append(thread)
+    return threads

@@ -98,7 +98,7 @@ class OutboxWorker:
     def run(self) -> None:
         """Until stop(): drain spool files, claim abandoned entries, read new ones, write them."""
         logger.info("eventlog worker %s started on stream %s", self.consumer, self.stream)
-        periodic_thread = periodic.start(self.stop_event)  # e.g. the purchase recovery
+        periodic_threads = periodic.start(self.stop_event)  # purchase recovery, summaries
         retrying = self._retrying(
             first=0.5,
             most=self.max_backoff,
@@ -110,8 +110,8 @@ class OutboxWorker:
                 retrying(self.step, block=True)
             except Exception:
                 break  # stopped while a backend was down
-        if periodic_thread is not None:
-            periodic_thread.join(timeout=30)
+        for thread in periodic_threads:
+            thread.join(timeout=30)
         self._leave_group()
         logger.info("eventlog worker %s stopped", self.consumer)
 

@@ -263,6 +263,8 @@ LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 5)
 # the event worker runs; a purchase still running then fails safely (fencing, outcome record).
 ORDER_INTENT_RECOVER_AFTER_SECONDS = env_float("ORDER_INTENT_RECOVER_AFTER_SECONDS", 15.0)
 ORDER_INTENT_RECOVER_EVERY_SECONDS = env_float("ORDER_INTENT_RECOVER_EVERY_SECONDS", 2.0)
+# Customers nobody looks up keep their dirty markers until a refresh: the worker runs one.
+SALES_SUMMARY_REFRESH_EVERY_SECONDS = env_float("SALES_SUMMARY_REFRESH_EVERY_SECONDS", 60.0)
 # Idempotency-Key of POST /orders/: how long a successful response is replayed, and how long a
 # claim may stay "in progress" (a request cannot run longer: gunicorn's timeout is 30 s).
 IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)
@@ -284,6 +286,7 @@ EVENT_WORKER_LINGER_MS = env_int("EVENT_WORKER_LINGER_MS", 50)
 # Run by the worker process beside the outbox loop (eventlog/periodic.py): (function, every s).
 WORKER_PERIODIC_TASKS = [
     ("orders.services.order_intents_recover", ORDER_INTENT_RECOVER_EVERY_SECONDS),
+    ("orders.summaries.refresh_all", SALES_SUMMARY_REFRESH_EVERY_SECONDS),
 ]
 
 # Operator's view (home page, /healthz "warnings"): warn past these ages.

@@ -329,3 +329,27 @@ def test_refresh_summaries_clears_every_dirty_marker(product_ids, capsys):
     assert "3 days and customers recomputed" in capsys.readouterr().out
     assert not store.dirty_customer_names() and not store.dirty_day_markers()
     assert store.customer("Bob")["orders"] == 1
+
+
+def test_the_worker_refreshes_customers_nobody_looks_up(product_ids, settings):
+    from eventlog import periodic
+
+    assert ("orders.summaries.refresh_all", settings.SALES_SUMMARY_REFRESH_EVERY_SECONDS) in (
+        settings.WORKER_PERIODIC_TASKS
+    )
+    services.order_place(
+        customer="Zoë", items=[{"product_id": product_ids[0], "quantity": 2}], user_id=None
+    )
+    assert store.dirty_customer_names() == {"Zoë"}
+    stop = threading.Event()
+    threads = periodic.start(stop)  # every task runs once at start-up
+    try:
+        deadline = time.monotonic() + 30
+        while store.dirty_customer_names() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert not store.dirty_customer_names() and not store.dirty_day_markers()
+    assert store.customer("Zoë")["orders"] == 1

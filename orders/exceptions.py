@@ -9,6 +9,13 @@ class OrderNotFound(NotFoundError):
         self.order_id = str(order_id)
 
 
+class CustomerNotFound(NotFoundError):
+    """No orders were ever placed under this customer name."""
+
+    def __init__(self, name: str):
+        super().__init__(f"No orders for customer {name!r}.")
+
+
 class OrderRejected(DomainError):
     """Items name a missing or unavailable product (400). `errors` has the shape of the
     request body: {"items": [{}, {"product_id": [...]}]}, or a list of those for a bulk body."""

@@ -14,7 +14,7 @@ from shopsite.timeutil import day_key, utcnow
 
 from . import repository, stats, summaries
 from . import summary_repository as summary_store
-from .exceptions import OrderNotFound
+from .exceptions import CustomerNotFound, OrderNotFound
 
 
 def order_get(*, order_id) -> dict:
@@ -124,3 +124,11 @@ def orders_iter_since(*, days: int, customer: str | None = None) -> Iterator[dic
 def orders_sold_totals(*, start: datetime, end: datetime) -> dict:
     """Orders, units and revenue in [start, end) (the summaries plus the edge days)."""
     return stats.sold_totals(start, end)
+
+
+def customer_stats(*, name: str) -> dict:
+    """Totals over all of one customer's orders; CustomerNotFound if there are none."""
+    totals = stats.customer_totals(name)
+    if totals is None:
+        raise CustomerNotFound(name)
+    return totals

@@ -8,13 +8,12 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shopsite.csv_export import FORMAT_PARAMETER, CSVExportMixin, csv_response, csv_schema
 
-from . import stats
+from . import selectors, stats
 from .exports import SALES_HEADERS, sales_rows
 from .stats_serializers import (
     BREAKDOWN_ROW_SERIALIZERS,
@@ -103,7 +102,5 @@ class CustomerStatsView(APIView):
     def get(self, request, name: str):
         # The route matches an optional trailing slash into the name (names may contain "/").
         name = name[:-1] if name.endswith("/") else name
-        totals = stats.customer_totals(name)
-        if totals is None:
-            raise NotFound(f"No orders for customer {name!r}.")
+        totals = selectors.customer_stats(name=name)
         return Response(CustomerStatsSerializer(totals).data)

@@ -12,8 +12,7 @@ from rest_framework.views import APIView
 
 from shopsite.api import COMMON_ERRORS as COMMON
 from shopsite.api import ERROR, error_response
-from shopsite.csv_export import FORMAT_PARAMETER, CSVExportMixin, csv_response, csv_schema
-from shopsite.pagination import PAGE_PARAMETERS, page_request, paginated, paginated_schema
+from shopsite.listing import FilteredListApi, list_schema
 from shopsite.serializing import represent
 
 from . import selectors, services
@@ -39,41 +38,31 @@ def _out(doc) -> dict:
     return represent(ProductOutputSerializer, doc)
 
 
-class ProductListApi(CSVExportMixin, APIView):
-    @extend_schema(
+class ProductListApi(FilteredListApi):
+    query_serializer = ProductListQuerySerializer
+    csv_header = PRODUCT_HEADER
+    csv_filename = "products.csv"
+
+    def csv_rows(self, filters):
+        return product_rows(selectors.products_iter(**filters))
+
+    def page(self, filters, *, skip, limit):
+        docs = selectors.product_list(**filters, skip=skip, limit=limit)
+        return selectors.product_count(**filters), ProductOutputSerializer(docs, many=True).data
+
+    @list_schema(
         summary="List products (newest first)",
         description="`?format=csv` (or `Accept: text/csv`): every product the filters select, "
         "streamed.",
         operation_id="products_list",
-        parameters=[
-            ProductListQuerySerializer,
-            *PAGE_PARAMETERS,
-            FORMAT_PARAMETER,
-        ],
-        responses={
-            (200, "application/json"): paginated_schema("ProductPage", ProductOutputSerializer()),
-            (200, "text/csv"): csv_schema(PRODUCT_HEADER, "one row per product"),
-            404: OpenApiResponse(ERROR, description="Page past the end."),
-            **COMMON,
-        },
+        query=ProductListQuerySerializer,
+        page_name="ProductPage",
+        item=ProductOutputSerializer(),
+        csv_header=PRODUCT_HEADER,
+        csv_rows="one row per product",
     )
     def get(self, request):
-        query = ProductListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        filters = query.validated_data
-        if self.wants_csv(request):
-            rows = product_rows(selectors.products_iter(**filters))
-            return csv_response(rows, header=PRODUCT_HEADER, filename="products.csv")
-        page = page_request(request)
-        body = paginated(
-            request,
-            page=page,
-            count=selectors.product_count(**filters),
-            fetch=lambda skip, limit: ProductOutputSerializer(
-                selectors.product_list(**filters, skip=skip, limit=limit), many=True
-            ).data,
-        )
-        return Response(body)
+        return self.list(request)
 
     @extend_schema(
         summary="Create one product, or several (a JSON list, all or nothing)",

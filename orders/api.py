@@ -19,8 +19,7 @@ from rest_framework.views import APIView
 from catalog.exceptions import StockConflict
 from shopsite.api import COMMON_ERRORS as COMMON
 from shopsite.api import ERROR, error_response
-from shopsite.csv_export import FORMAT_PARAMETER, CSVExportMixin, csv_response, csv_schema
-from shopsite.pagination import PAGE_PARAMETERS, page_request, paginated, paginated_schema
+from shopsite.listing import FilteredListApi, list_schema
 
 from . import selectors, services
 from .exports import ORDER_ITEM_HEADER, order_item_rows
@@ -72,40 +71,31 @@ def _place_input(data: dict) -> dict:
     }
 
 
-class OrderListApi(CSVExportMixin, APIView):
-    @extend_schema(
+class OrderListApi(FilteredListApi):
+    query_serializer = OrderListQuerySerializer
+    csv_header = ORDER_ITEM_HEADER
+    csv_filename = "orders.csv"
+
+    def csv_rows(self, filters):
+        return order_item_rows(selectors.orders_iter_since(**filters))
+
+    def page(self, filters, *, skip, limit):
+        count, docs = selectors.orders_page_since(**filters, skip=skip, limit=limit)
+        return count, OrderOutputSerializer(docs, many=True).data
+
+    @list_schema(
         summary="Orders of the last `days` days, newest first",
         description="`?format=csv` (or `Accept: text/csv`): every order the filters select, one "
         "row per order item, streamed.",
         operation_id="orders_list",
-        parameters=[
-            OrderListQuerySerializer,
-            *PAGE_PARAMETERS,
-            FORMAT_PARAMETER,
-        ],
-        responses={
-            (200, "application/json"): paginated_schema("OrderPage", OrderOutputSerializer()),
-            (200, "text/csv"): csv_schema(ORDER_ITEM_HEADER, "one row per order item"),
-            404: OpenApiResponse(ERROR, description="Page past the end."),
-            **COMMON,
-        },
+        query=OrderListQuerySerializer,
+        page_name="OrderPage",
+        item=OrderOutputSerializer(),
+        csv_header=ORDER_ITEM_HEADER,
+        csv_rows="one row per order item",
     )
     def get(self, request):
-        query = OrderListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        filters = query.validated_data
-        if self.wants_csv(request):
-            rows = order_item_rows(selectors.orders_iter_since(**filters))
-            return csv_response(rows, header=ORDER_ITEM_HEADER, filename="orders.csv")
-        page = page_request(request)
-        count, docs = selectors.orders_page_since(**filters, skip=page.skip, limit=page.page_size)
-        body = paginated(
-            request,
-            page=page,
-            count=count,
-            fetch=lambda skip, limit: OrderOutputSerializer(docs, many=True).data,
-        )
-        return Response(body)
+        return self.list(request)
 
     @extend_schema(
         summary="Place an order (the purchase), or several (a JSON list, all or nothing)",

@@ -19,7 +19,23 @@ def _response(schema_name: str, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": ref}}}
 
 
+def _bulk_bodies_not_empty(result) -> None:
+    """A body that is one object or a list of them: the list variant needs an element (the
+    contract: an empty list is a 400), which drf-spectacular does not write for a ListSerializer."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for ops in result.get("paths", {}).values():
+        for op in ops.values():
+            content = op.get("requestBody", {}).get("content", {})
+            for media in content.values():
+                ref = media.get("schema", {}).get("$ref", "")
+                schema = schemas.get(ref.rsplit("/", 1)[-1], media.get("schema", {}))
+                for variant in schema.get("oneOf", []):
+                    if variant.get("type") == "array":
+                        variant.setdefault("minItems", 1)
+
+
 def add_common_responses(result, generator, request, public):
+    _bulk_bodies_not_empty(result)
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault("ErrorDetail", ERROR_DETAIL_SCHEMA)
     schemas.setdefault("ValidationError", VALIDATION_ERROR_SCHEMA)

@@ -1,0 +1,33 @@
+"""The served schema says what the strict input style accepts (issue 13)."""
+
+import pytest
+
+
+@pytest.fixture
+def schema(client):
+    return client.get("/openapi.json?format=json").json()
+
+
+def params(schema, path, method="get") -> dict:
+    return {p["name"]: p for p in schema["paths"][path][method].get("parameters", [])}
+
+
+def test_query_parameters_carry_their_bounds_and_no_empty_strings(schema):
+    orders = params(schema, "/orders/")
+    assert orders["days"]["schema"] == {
+        "type": "integer", "minimum": 1, "maximum": 3650, "default": 30
+    }  # fmt: skip
+    assert orders["customer"]["schema"]["minLength"] == 1
+    assert orders["page_size"]["schema"]["maximum"] == 500
+    products = params(schema, "/products/")
+    assert products["q"]["schema"]["minLength"] == 1
+    assert products["format"]["schema"]["enum"] == ["json", "csv"]
+    assert params(schema, "/orders/recent/")["limit"]["schema"]["maximum"] == 100
+    assert params(schema, "/logs/old/", "delete")["days"]["schema"]["minimum"] == 1
+    assert "empty value" in schema["info"]["description"]
+
+
+def test_a_bulk_body_list_needs_an_element(schema):
+    for name in ("ProductCreateRequest", "OrderCreateRequest"):
+        [array] = [v for v in schema["components"]["schemas"][name]["oneOf"] if "items" in v]
+        assert array["minItems"] == 1

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 MAX_PRICE_CENTS = 1_000_000_000_00
+MONEY_INPUT_PATTERN = r"^0*([0-9]{1,9}(\.[0-9]{1,2})?|1000000000(\.00?)?)$"
 
 
 def cents_to_str(cents: int) -> str:
@@ -57,7 +58,8 @@ class MoneyField(serializers.Field):
 @extend_schema_field(
     {
         "oneOf": [
-            {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "example": "19.99"},
+            # At most MAX_PRICE_CENTS written as a pattern: 9 digits, or exactly 1000000000.
+            {"type": "string", "pattern": MONEY_INPUT_PATTERN, "example": "19.99"},
             {
                 "type": "number",
                 "minimum": 0,

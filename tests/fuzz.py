@@ -5,7 +5,7 @@ with a random seed that it prints (pass it back to reproduce a run).
 
 The server is this checkout's code with data of its own (the test settings with
 SHOPSITE_TEST_ID=fuzz_<pid>: its own MongoDB database, Cassandra keyspace and a SQLite file
-for Django's tables; Redis db SHOPSITE_TEST_REDIS_DB, default 14), all dropped or flushed at
+for Django's tables; Redis db FUZZ_REDIS_DB, default 14), all dropped or flushed at
 the end. Operations that start background work on every example (a mongodump, a restore over
 the database) are left out; backups/tests exercise them.
 """
@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from tests.gunicorn_server import GunicornServer
 
@@ -37,7 +38,7 @@ def main() -> int:
     test_id = f"fuzz_{os.getpid()}"
     env = {
         "SHOPSITE_TEST_ID": test_id,
-        "SHOPSITE_TEST_REDIS_DB": os.environ.get("SHOPSITE_TEST_REDIS_DB", "14"),
+        "TEST_REDIS_URL": _redis_url(os.environ.get("FUZZ_REDIS_DB", "14")),
         # The fuzzer's own wrong logins must not lock out the address its admin logs in from.
         "LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000000",
     }
@@ -50,6 +51,12 @@ def main() -> int:
                 server.manage("shell", "-c", _DROP)
     print(f"fuzz: seed {seed}: {'no failure' if code == 0 else 'FAILURES above'}", flush=True)
     return code
+
+
+def _redis_url(db: str) -> str:
+    """The test settings' Redis (TEST_REDIS_URL, e.g. a private server) with the fuzz run's db."""
+    parts = urlsplit(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
+    return urlunsplit(parts._replace(path=f"/{int(db)}"))
 
 
 def _run(server: GunicornServer, seed: int, max_examples: int) -> int:

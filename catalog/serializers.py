@@ -1,6 +1,7 @@
 """HTTP JSON edge of the catalog: input validation (everything the contract names) and output.
 Strict fields (no type coercion) come from shopsite.api."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shopsite.api import StrictBooleanField, StrictCharField, StrictIntegerField, UtcDateTimeField
@@ -67,8 +68,15 @@ class ProductListQuerySerializer(QuerySerializer):
         }
 
 
+@extend_schema_field(
+    {"type": "integer", "minimum": -MAX_STOCK, "maximum": MAX_STOCK, "not": {"enum": [0]}}
+)
+class StockDeltaField(StrictIntegerField):
+    """A stock change: never zero (the schema says so too)."""
+
+
 class StockInputSerializer(serializers.Serializer):
-    delta = StrictIntegerField(min_value=-MAX_STOCK, max_value=MAX_STOCK)
+    delta = StockDeltaField(min_value=-MAX_STOCK, max_value=MAX_STOCK)
 
     def validate_delta(self, value):
         if value == 0:

@@ -145,7 +145,7 @@ class OrderListApi(FilteredListApi):
             ),
             **COMMON,
             409: OpenApiResponse(
-                {"oneOf": [StockConflict.schema, ERROR]},
+                {"anyOf": [StockConflict.schema, ERROR]},  # a conflict body is an ErrorDetail too
                 description="Too little stock (nothing changed), or a request with the same "
                 "Idempotency-Key is still being processed.",
             ),

@@ -1,5 +1,7 @@
 """The served schema says what the strict input style accepts (issue 13)."""
 
+import re
+
 import pytest
 
 
@@ -31,3 +33,17 @@ def test_a_bulk_body_list_needs_an_element(schema):
     for name in ("ProductCreateRequest", "OrderCreateRequest"):
         [array] = [v for v in schema["components"]["schemas"][name]["oneOf"] if "items" in v]
         assert array["minItems"] == 1
+
+
+def test_found_by_make_fuzz_are_documented(schema):
+    """Seeds 1935058163 and 423335816: a zero delta, a money string past the maximum, and a 409
+    body that is an ErrorDetail too (so `oneOf` could never match it)."""
+    delta = schema["components"]["schemas"]["StockInputRequest"]["properties"]["delta"]
+    assert delta["not"] == {"enum": [0]}
+    conflict = schema["paths"]["/orders/"]["post"]["responses"]["409"]["content"]
+    assert "anyOf" in conflict["application/json"]["schema"]
+
+    price = schema["components"]["schemas"]["ProductInputRequest"]["properties"]["price"]
+    [text] = [v for v in price["oneOf"] if v["type"] == "string"]
+    assert re.match(text["pattern"], "1000000000.00")
+    assert not re.match(text["pattern"], "1000000000.01")

@@ -21,17 +21,19 @@ def _response(schema_name: str, description: str) -> dict:
 
 def _bulk_bodies_not_empty(result) -> None:
     """A body that is one object or a list of them: the list variant needs an element (the
-    contract: an empty list is a 400), which drf-spectacular does not write for a ListSerializer."""
+    contract: an empty list is a 400), and the body itself is required; drf-spectacular writes
+    neither for its polymorphic proxy."""
     schemas = result.get("components", {}).get("schemas", {})
     for ops in result.get("paths", {}).values():
         for op in ops.values():
-            content = op.get("requestBody", {}).get("content", {})
-            for media in content.values():
+            body = op.get("requestBody", {})
+            for media in body.get("content", {}).values():
                 ref = media.get("schema", {}).get("$ref", "")
                 schema = schemas.get(ref.rsplit("/", 1)[-1], media.get("schema", {}))
                 for variant in schema.get("oneOf", []):
                     if variant.get("type") == "array":
                         variant.setdefault("minItems", 1)
+                        body["required"] = True  # one object or a list: never nothing
 
 
 def add_common_responses(result, generator, request, public):

@@ -15,10 +15,13 @@ from .query import QuerySerializer
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+MAX_PAGE = 1_000_000_000  # keeps the skip within a store's 64-bit integer
 
 
 class PageQuerySerializer(QuerySerializer):
-    page = serializers.IntegerField(min_value=1, default=1, help_text="Page number, from 1.")
+    page = serializers.IntegerField(
+        min_value=1, max_value=MAX_PAGE, default=1, help_text=f"Page number, 1-{MAX_PAGE}."
+    )
     page_size = serializers.IntegerField(
         min_value=1,
         max_value=MAX_PAGE_SIZE,

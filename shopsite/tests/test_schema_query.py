@@ -47,3 +47,13 @@ def test_found_by_make_fuzz_are_documented(schema):
     [text] = [v for v in price["oneOf"] if v["type"] == "string"]
     assert re.match(text["pattern"], "1000000000.00")
     assert not re.match(text["pattern"], "1000000000.01")
+
+
+def test_bulk_bodies_are_required_and_pages_bounded(schema, admin_client, mongo):
+    """Seed 686397221: no body at all, and ?page= past a 64-bit skip (it was a 500)."""
+    assert schema["paths"]["/products/"]["post"]["requestBody"]["required"] is True
+    assert schema["paths"]["/orders/"]["post"]["requestBody"]["required"] is True
+    assert params(schema, "/products/")["page"]["schema"]["maximum"] == 1_000_000_000
+    response = admin_client.get("/products/?page=13945709607336954910894215458193408")
+    assert response.status_code == 400 and "page" in response.json()["errors"]
+    assert admin_client.get("/products/?page=1000000000").status_code == 404  # past the end

@@ -40,12 +40,11 @@ def _configure() -> None:
 
 def seed(db, orders: int, products: int, batch: int = 1000) -> float:
     from orders.documents import order_document
-    from orders.repository import INDEXES as ORDER_INDEXES
-    from shopsite.mongo import ensure_indexes
+    from shopsite.management.commands.init_mongo import init_mongo
 
     rng = random.Random(42)
     db.client.drop_database(db.name)
-    ensure_indexes(db.orders, ORDER_INDEXES)
+    init_mongo()  # every collection's indexes, and the GIN indexes on FerretDB/PostgreSQL
     start = time.perf_counter()
     now = datetime.now(UTC).replace(microsecond=0)
     catalog = []

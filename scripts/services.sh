@@ -38,9 +38,25 @@ die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# What a service's command line must contain: a pid file can outlive its process, and the kernel
+# may give that pid to another program (another checkout's FerretDB, say), which `stop` would kill.
+pid_marker() {
+  case $1 in
+    redis) echo "127.0.0.1:$REDIS_PORT" ;;
+    mongodb) echo "127.0.0.1:$MONGODB_PORT" ;;
+    postgres) echo "$STATE/postgres/" ;;
+    cassandra) echo "$STATE/cassandra/" ;;
+    *) echo "" ;;
+  esac
+}
+
 pid_alive() {
-  local pidfile="$STATE/$1/pid"
-  [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+  local pidfile="$STATE/$1/pid" pid marker
+  [[ -f "$pidfile" ]] || return 1
+  pid="$(cat "$pidfile")"
+  kill -0 "$pid" 2>/dev/null || return 1
+  marker="$(pid_marker "$1")"
+  [[ -z $marker || "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *"$marker"* ]]
 }
 
 wait_for() { # name timeout_seconds logfile command...

@@ -231,12 +231,14 @@ def refresh_all(progress=None) -> None:
     ensure_built()
     days = dirty_days()
     customers = sorted(store.dirty_customer_names())
-    for day in days:
-        refresh_day(day)
-        if progress:
-            progress()
-    for name in customers:
-        refresh_customer(name)
+    keys = [(refresh_day, day) for day in days] + [(refresh_customer, name) for name in customers]
+    for refresh, key in keys:
+        try:
+            refresh(key)
+        except SummaryBusy:
+            # Another process holds this key (a read recomputing a busy day): it stays dirty
+            # for them or the next pass, and one hot day never starves every later key.
+            logger.info("sales summary %s busy; left for its holder or the next pass", key)
         if progress:
             progress()
 

@@ -353,3 +353,18 @@ def test_the_worker_refreshes_customers_nobody_looks_up(product_ids, settings):
             thread.join(timeout=30)
     assert not store.dirty_customer_names() and not store.dirty_day_markers()
     assert store.customer("Zoë")["orders"] == 1
+
+
+def test_refresh_all_goes_past_a_busy_day(product_ids, settings):
+    settings.SUMMARY_LOCK_WAIT_SECONDS = 0.2
+    order = services.order_place(
+        customer="Eve", items=[{"product_id": product_ids[2], "quantity": 1}], user_id=None
+    )
+    day = order["day"]
+    with summaries._locked("day:" + day):  # another process is recomputing this day
+        summaries.refresh_all()
+    assert store.dirty_customer_names() == set()  # the customer after it was still refreshed
+    assert store.customer("Eve")["orders"] == 1
+    assert summaries.dirty_days() == [day]  # the busy day stays dirty for its holder
+    summaries.refresh_all()
+    assert summaries.dirty_days() == []

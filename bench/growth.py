@@ -2,6 +2,8 @@
 
     .venv/bin/python -m bench.growth                          # 10k, 100k, 1M orders
     .venv/bin/python -m bench.growth --sizes 500,2000 --repeat 3
+    .venv/bin/python -m bench.growth --db shop_1m --sizes 1000000 --import-only   # then:
+    .venv/bin/python -m bench.growth --db shop_1m --sizes 1000000 --keep          # time it
 
 Orders are imported through the services (orders.services.orders_place_bulk: the purchase, with
 its stock locks, dirty markers and events), past-dated over the last --days days, with random
@@ -59,6 +61,19 @@ def create_products(count: int) -> list[dict]:
         for i in range(count)
     ]
     return catalog_services.products_create_bulk(items=items, user_id=None)
+
+
+def existing_products() -> list[dict]:
+    """The products of a kept database (created by an earlier run), oldest first."""
+    from catalog.repository import products
+
+    return sorted(products().find({}), key=lambda doc: doc["_id"])
+
+
+def stored_orders() -> int:
+    from orders.repository import orders
+
+    return orders().count_documents({})
 
 
 def import_orders(count: int, *, product_ids, customers: int, days: int, batch: int, rng) -> float:
@@ -245,15 +260,24 @@ def main() -> None:
         "--redis-url", default=bench_server.BENCH_ENV["REDIS_URL"], help="sessions, locks, outbox"
     )
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument(
+        "--keep", action="store_true",
+        help="keep the database and its products; import only what each size still lacks",
+    )  # fmt: skip
+    parser.add_argument(
+        "--import-only", action="store_true", help="import up to the largest size, time nothing"
+    )
     args = parser.parse_args()
     sizes = sorted(int(size) for size in args.sizes.split(","))
 
     bench_server.BENCH_ENV["REDIS_URL"] = args.redis_url
     configure(args.db)
-    reset_database()
+    if not args.keep:
+        reset_database()
     bench_server.prepare()
     create_page_user()
-    products = create_products(args.products)
+    products = existing_products() if args.keep else []
+    products = products or create_products(args.products)
     product_ids = [doc["_id"] for doc in products]
     worker = subprocess.Popen(
         [sys.executable, str(bench_server.ROOT / "manage.py"), "eventlog_worker"],
@@ -262,21 +286,25 @@ def main() -> None:
     )
     rng = random.Random(args.seed)
     results: dict[str, dict[int, list[float]]] = {}
-    imported = 0
+    imported = stored_orders() if args.keep else 0
     try:
         for size in sizes:
+            missing = max(0, size - imported)
             seconds = import_orders(
-                size - imported, product_ids=product_ids, customers=args.customers,
+                missing, product_ids=product_ids, customers=args.customers,
                 days=args.days, batch=args.batch, rng=rng,
             )  # fmt: skip
-            rate = (size - imported) / seconds if seconds else float("inf")
-            imported = size
-            refreshed = refresh_summaries()
+            rate = missing / seconds if seconds else float("inf")
+            imported = max(imported, size)
+            # Import only: the timing run (--keep) brings the summaries up to date itself.
+            refreshed = 0.0 if args.import_only else refresh_summaries()
             print(
                 f"{size:,} orders: imported {rate:,.0f} orders/s through the services; "
                 f"summaries brought up to date in {refreshed:.1f} s; load {os.getloadavg()}",
                 flush=True,
             )
+            if args.import_only:
+                continue
             with bench_server.production_server(workers=2) as srv:
                 if not srv.auth:
                     sys.exit("could not log in through /auth/login/")
@@ -291,7 +319,8 @@ def main() -> None:
     finally:
         worker.terminate()
         worker.wait(timeout=30)
-    print_table(results, sizes)
+    if results:
+        print_table(results, sizes)
 
 
 def print_table(results: dict[str, dict[int, list[float]]], sizes: list[int]) -> None:

@@ -1,6 +1,6 @@
 """The orders collection: the only module that talks to it.
 
-Document shape (see helper-datamodel): {_id, customer, created_at, day, items: [{product_id,
+Document shape (see helper-datamodel): {_id, customer, created_at, day, hour, items: [{product_id,
 name, category, unit_price_cents, quantity, line_total_cents}], total_cents, quantity,
 created_by}. Reads are equalities on `_id`, `day` or `customer` (the sales summaries give the
 days and their counts), never a sort or a range over the whole collection.
@@ -25,13 +25,15 @@ from . import summary_repository
 
 COLLECTION = "orders"
 # Matched by equality: GIN indexes on FerretDB/PostgreSQL (shopsite/ferretdb_pg.py).
-EQUALITY_FIELDS = ["_id", "day", "customer"]
+EQUALITY_FIELDS = ["_id", "day", "hour", "customer"]
 
 INDEXES = [
     IndexModel([("created_at", DESCENDING)], name="created_at"),
     IndexModel([("customer", ASCENDING), ("created_at", DESCENDING)], name="customer_created_at"),
     # The lists and the summaries read orders day by day.
     IndexModel([("day", ASCENDING)], name="day"),
+    # ... and hour by hour within a busy day.
+    IndexModel([("hour", ASCENDING)], name="hour"),
 ]
 DUPLICATE_KEY = 11000
 

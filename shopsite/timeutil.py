@@ -37,3 +37,8 @@ def parse_iso(value: str) -> datetime:
 
 def day_key(dt: datetime) -> str:
     return as_utc(dt).strftime("%Y-%m-%d")
+
+
+def hour_key(dt: datetime) -> str:
+    """The UTC hour, "YYYY-MM-DDTHH": its first 10 characters are the day_key."""
+    return as_utc(dt).strftime("%Y-%m-%dT%H")

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from django.conf import settings
 from redis.exceptions import LockError, RedisError
 
-from shopsite.redis_client import get_redis
+from shopsite.redis_client import get_redis, lua_script
 
 from .exceptions import StockLockBusy
 
@@ -51,7 +51,7 @@ def lock_key(product_id) -> str:
 
 def fence_token(client=None) -> int:
     """A new fencing token, larger than every token handed out before."""
-    return int((client or get_redis()).register_script(FENCE_SCRIPT)(keys=[FENCE_KEY]))
+    return int(lua_script(FENCE_SCRIPT, client)(keys=[FENCE_KEY]))
 
 
 @contextlib.contextmanager

@@ -25,7 +25,7 @@ from pymongo.errors import DuplicateKeyError
 
 from shopsite.mongo import ensure_indexes as create_each
 from shopsite.mongo import get_db
-from shopsite.redis_client import get_redis
+from shopsite.redis_client import get_redis, lua_script
 
 COLLECTION = "order_intents"
 OUTCOMES = "order_intent_outcomes"
@@ -164,7 +164,7 @@ def idempotency_store(key: str, record: dict, *, ttl: int) -> None:
 
 
 def idempotency_release(key: str, token: str) -> bool:
-    return bool(get_redis().eval(_RELEASE, 1, key, token))
+    return bool(lua_script(_RELEASE)(keys=[key], args=[token]))
 
 
 def idempotency_get(key: str) -> dict | None:

@@ -16,7 +16,7 @@ import math
 from django.conf import settings
 
 from shopsite.api import DomainError
-from shopsite.redis_client import get_redis
+from shopsite.redis_client import lua_script
 
 USER_PREFIX = "login_failures:user:"
 ADDRESS_PREFIX = "login_failures:addr:"
@@ -82,8 +82,7 @@ def _keys(username: str, address: str) -> list[str]:
 
 def attempt_begin(username: str, address: str) -> None:
     """Take a failure slot for this attempt, or raise LoginBlocked if none is left."""
-    client = get_redis()
-    blocked_ms = client.register_script(_BEGIN)(
+    blocked_ms = lua_script(_BEGIN)(
         keys=_keys(username, address),
         args=[
             settings.LOGIN_FAILURE_WINDOW_SECONDS,
@@ -97,4 +96,4 @@ def attempt_begin(username: str, address: str) -> None:
 
 def attempt_succeeded(username: str, address: str) -> None:
     """The password was right: clear the username's failures and give the address its slot back."""
-    get_redis().register_script(_SUCCEED)(keys=_keys(username, address))
+    lua_script(_SUCCEED)(keys=_keys(username, address))

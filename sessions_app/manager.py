@@ -17,16 +17,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import redis
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from redis.commands.core import Script
 
-from shopsite.redis_client import get_redis
+from shopsite.redis_client import get_redis, lua_script
 from shopsite.timeutil import iso, utcnow
 
 SESSION_PREFIX = "session:"
@@ -95,14 +93,6 @@ else
 end
 return 1
 """
-
-_SCRIPTS = {
-    "create": _CREATE,
-    "touch": _TOUCH,
-    "touch_by_token": _TOUCH_BY_TOKEN,
-    "delete": _DELETE,
-    "set_claims": _SET_CLAIMS,
-}
 
 
 def token_hash(token: str) -> str:
@@ -187,12 +177,11 @@ class SessionManager:
         self.ttl = int(ttl_seconds if ttl_seconds is not None else settings.SESSION_TTL_SECONDS)
         if self.ttl < 1:
             raise ImproperlyConfigured("SESSION_TTL_SECONDS must be at least 1")
-        scripts = _scripts_for(self.client)
-        self._create = scripts["create"]
-        self._touch = scripts["touch"]
-        self._touch_by_token = scripts["touch_by_token"]
-        self._delete = scripts["delete"]
-        self._set_claims = scripts["set_claims"]
+        self._create = lua_script(_CREATE, self.client)
+        self._touch = lua_script(_TOUCH, self.client)
+        self._touch_by_token = lua_script(_TOUCH_BY_TOKEN, self.client)
+        self._delete = lua_script(_DELETE, self.client)
+        self._set_claims = lua_script(_SET_CLAIMS, self.client)
 
     @staticmethod
     def key(user_id) -> str:
@@ -288,23 +277,7 @@ class SessionManager:
                 yield session
 
 
-# Script objects per client, made once per process: creating them (hashing the Lua source) on
-# every request was a measurable part of an authenticated request's cost.
-_scripts_lock = threading.Lock()
-_scripts: dict[int, tuple[redis.Redis, dict[str, Script]]] = {}
 _manager: SessionManager | None = None
-
-
-def _scripts_for(client: redis.Redis) -> dict[str, Script]:
-    found = _scripts.get(id(client))
-    if found is not None and found[0] is client:
-        return found[1]
-    with _scripts_lock:
-        scripts = {name: client.register_script(text) for name, text in _SCRIPTS.items()}
-        if len(_scripts) >= 8:  # clients replaced (new URL, tests): forget the old ones
-            _scripts.clear()
-        _scripts[id(client)] = (client, scripts)  # the client is kept: its id stays unique
-        return scripts
 
 
 def get_session_manager() -> SessionManager:

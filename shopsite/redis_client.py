@@ -13,12 +13,14 @@ Two topologies, chosen by settings only:
 Django's cache (and so its sessions) is configured from the same settings by `cache_settings`.
 """
 
+import threading
 import time
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from django.conf import settings
 from redis.backoff import ConstantBackoff
+from redis.commands.core import Script
 from redis.connection import parse_url
 from redis.retry import Retry
 from redis.sentinel import Sentinel
@@ -118,6 +120,31 @@ _client = PerProcess(
 )
 get_redis = _client.get
 close = _client.close
+
+
+# redis-py Script objects per client and script text, made once per process: building one per
+# call (hashing the Lua source, another object) was a measurable part of a cheap request.
+_scripts_lock = threading.Lock()
+_scripts: dict[int, tuple[redis.Redis, dict[str, Script]]] = {}
+
+
+def lua_script(text: str, client: redis.Redis | None = None) -> Script:
+    """The script on the client (default: the process's): calling it runs EVALSHA, and on
+    NOSCRIPT (a restarted or flushed server) loads the script and runs it again. Call it with
+    client=<a pipeline> to queue it in a pipeline."""
+    client = client if client is not None else get_redis()
+    found = _scripts.get(id(client))
+    if found is not None and found[0] is client:
+        script = found[1].get(text)
+        if script is not None:
+            return script
+    with _scripts_lock:
+        found = _scripts.get(id(client))
+        if found is None or found[0] is not client:
+            if len(_scripts) >= 8:  # clients replaced (new URL, tests): forget the old ones
+                _scripts.clear()
+            found = _scripts[id(client)] = (client, {})  # the client is kept: its id stays unique
+        return found[1].setdefault(text, client.register_script(text))
 
 
 def cache_settings(

@@ -1,8 +1,9 @@
 """CassandraLogManager: every event-log operation, over cassandra-driver prepared statements.
 
-Tables (see schema.py): `events_by_type_day` partitioned by (event_type, UTC day) and clustered
-newest first, `events_by_id` for lookups by id, and `event_buckets`, a one-partition registry of the
-(day, event_type) buckets written, so purges and long windows never scan the log.
+Tables (their schema and the statement texts: schema.py): `events_by_type_day` partitioned by
+(event_type, UTC day) and clustered newest first, `events_by_id` for lookups by id, and
+`event_buckets`, a one-partition registry of the (day, event_type) buckets written, so purges and
+long windows never scan the log.
 
 Event rows are written with `USING TIMESTAMP` = the event's own time: re-delivering an event (the
 worker retrying after a crash) can then never overwrite a later metadata edit, nor resurrect an
@@ -14,7 +15,6 @@ from __future__ import annotations
 import re
 import threading
 import uuid
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from cassandra.concurrent import execute_concurrent
@@ -22,78 +22,16 @@ from cassandra.query import PreparedStatement
 from django.conf import settings
 
 from shopsite.cassandra_client import get_session
-from shopsite.timeutil import as_utc, iso, truncate_ms, utcnow
+from shopsite.timeutil import as_utc, truncate_ms, utcnow
+
+from .entry import LogEntry
+from .schema import COLUMNS, STATEMENTS
 
 REGISTRY = "all"
 KEYSPACE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,47}$")
 # How many day buckets a window read fetches at once (newest first).
 _BUCKETS_PER_ROUND = 8
 _WRITE_CONCURRENCY = 64
-
-
-# Statement texts; {ks} is the keyspace (a checked identifier, never user input).
-_COLS = "event_id, event_type, user_id, ts, metadata"
-_CQL = {
-    "insert_by_type": "INSERT INTO {ks}.events_by_type_day "
-    "(event_type, day, ts, event_id, user_id, metadata) VALUES (?, ?, ?, ?, ?, ?) "
-    "USING TIMESTAMP ?",
-    "insert_by_id": "INSERT INTO {ks}.events_by_id "
-    "(event_id, event_type, day, ts, user_id, metadata) VALUES (?, ?, ?, ?, ?, ?) "
-    "USING TIMESTAMP ?",
-    "edit_by_type": "INSERT INTO {ks}.events_by_type_day "
-    "(event_type, day, ts, event_id, user_id, metadata) VALUES (?, ?, ?, ?, ?, ?)",
-    "edit_by_id": "INSERT INTO {ks}.events_by_id "
-    "(event_id, event_type, day, ts, user_id, metadata) VALUES (?, ?, ?, ?, ?, ?)",
-    "register": "INSERT INTO {ks}.event_buckets (registry, day, event_type) VALUES (?, ?, ?)",
-    "get_by_id": "SELECT {cols} FROM {ks}.events_by_id WHERE event_id = ?",
-    "exists_by_type": "SELECT event_id FROM {ks}.events_by_type_day "
-    "WHERE event_type = ? AND day = ? AND ts = ? AND event_id = ?",
-    "window": "SELECT {cols} FROM {ks}.events_by_type_day "
-    "WHERE event_type = ? AND day = ? AND ts >= ? LIMIT ?",
-    "window_before": "SELECT {cols} FROM {ks}.events_by_type_day "
-    "WHERE event_type = ? AND day = ? AND ts >= ? AND ts < ? LIMIT ?",
-    "window_tie": "SELECT {cols} FROM {ks}.events_by_type_day "
-    "WHERE event_type = ? AND day = ? AND ts = ? AND event_id > ? LIMIT ?",
-    "buckets_between": "SELECT day, event_type FROM {ks}.event_buckets "
-    "WHERE registry = ? AND day >= ? AND day <= ?",
-    "buckets_before": "SELECT day, event_type FROM {ks}.event_buckets "
-    "WHERE registry = ? AND day <= ?",
-    "ids_in_bucket": "SELECT event_id FROM {ks}.events_by_type_day "
-    "WHERE event_type = ? AND day = ?",
-    "ids_in_bucket_before": "SELECT event_id FROM {ks}.events_by_type_day "
-    "WHERE event_type = ? AND day = ? AND ts < ?",
-    "count_bucket": "SELECT COUNT(*) FROM {ks}.events_by_type_day WHERE event_type = ? AND day = ?",
-    "count_bucket_before": "SELECT COUNT(*) FROM {ks}.events_by_type_day "
-    "WHERE event_type = ? AND day = ? AND ts < ?",
-    "delete_by_id": "DELETE FROM {ks}.events_by_id WHERE event_id = ?",
-    "delete_bucket": "DELETE FROM {ks}.events_by_type_day WHERE event_type = ? AND day = ?",
-    "delete_bucket_before": "DELETE FROM {ks}.events_by_type_day "
-    "WHERE event_type = ? AND day = ? AND ts < ?",
-    "unregister": "DELETE FROM {ks}.event_buckets "
-    "WHERE registry = ? AND day = ? AND event_type = ?",
-}
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    event_id: uuid.UUID
-    event_type: str
-    user_id: str
-    timestamp: datetime
-    metadata: str | None
-
-    @property
-    def day(self) -> date:
-        return self.timestamp.date()
-
-    def as_dict(self) -> dict:
-        return {
-            "event_id": str(self.event_id),
-            "user_id": self.user_id,
-            "event_type": self.event_type,
-            "timestamp": iso(self.timestamp),
-            "metadata": self.metadata,
-        }
 
 
 def _micros(dt: datetime) -> int:
@@ -142,8 +80,8 @@ class CassandraLogManager:
 
     def _prepare(self, session) -> dict[str, PreparedStatement]:
         return {
-            name: session.prepare(text.format(ks=self.keyspace, cols=_COLS))
-            for name, text in _CQL.items()
+            name: session.prepare(text.format(ks=self.keyspace, cols=COLUMNS))
+            for name, text in STATEMENTS.items()
         }
 
     @staticmethod

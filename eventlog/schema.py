@@ -1,4 +1,5 @@
-"""The event log's Cassandra schema (time-series: partition by type and UTC day, newest first)."""
+"""The event log's Cassandra schema (time-series: partition by type and UTC day, newest first)
+and the statements CassandraLogManager runs on it."""
 
 from django.conf import settings
 
@@ -24,3 +25,47 @@ def schema_statements(keyspace: str | None = None, replication: str | None = Non
             PRIMARY KEY ((registry), day, event_type)
         )""",
     ]
+
+
+# CassandraLogManager's statements, prepared once per session; {ks} is the keyspace (a checked
+# identifier, never user input).
+COLUMNS = "event_id, event_type, user_id, ts, metadata"
+STATEMENTS = {
+    "insert_by_type": "INSERT INTO {ks}.events_by_type_day "
+    "(event_type, day, ts, event_id, user_id, metadata) VALUES (?, ?, ?, ?, ?, ?) "
+    "USING TIMESTAMP ?",
+    "insert_by_id": "INSERT INTO {ks}.events_by_id "
+    "(event_id, event_type, day, ts, user_id, metadata) VALUES (?, ?, ?, ?, ?, ?) "
+    "USING TIMESTAMP ?",
+    "edit_by_type": "INSERT INTO {ks}.events_by_type_day "
+    "(event_type, day, ts, event_id, user_id, metadata) VALUES (?, ?, ?, ?, ?, ?)",
+    "edit_by_id": "INSERT INTO {ks}.events_by_id "
+    "(event_id, event_type, day, ts, user_id, metadata) VALUES (?, ?, ?, ?, ?, ?)",
+    "register": "INSERT INTO {ks}.event_buckets (registry, day, event_type) VALUES (?, ?, ?)",
+    "get_by_id": "SELECT {cols} FROM {ks}.events_by_id WHERE event_id = ?",
+    "exists_by_type": "SELECT event_id FROM {ks}.events_by_type_day "
+    "WHERE event_type = ? AND day = ? AND ts = ? AND event_id = ?",
+    "window": "SELECT {cols} FROM {ks}.events_by_type_day "
+    "WHERE event_type = ? AND day = ? AND ts >= ? LIMIT ?",
+    "window_before": "SELECT {cols} FROM {ks}.events_by_type_day "
+    "WHERE event_type = ? AND day = ? AND ts >= ? AND ts < ? LIMIT ?",
+    "window_tie": "SELECT {cols} FROM {ks}.events_by_type_day "
+    "WHERE event_type = ? AND day = ? AND ts = ? AND event_id > ? LIMIT ?",
+    "buckets_between": "SELECT day, event_type FROM {ks}.event_buckets "
+    "WHERE registry = ? AND day >= ? AND day <= ?",
+    "buckets_before": "SELECT day, event_type FROM {ks}.event_buckets "
+    "WHERE registry = ? AND day <= ?",
+    "ids_in_bucket": "SELECT event_id FROM {ks}.events_by_type_day "
+    "WHERE event_type = ? AND day = ?",
+    "ids_in_bucket_before": "SELECT event_id FROM {ks}.events_by_type_day "
+    "WHERE event_type = ? AND day = ? AND ts < ?",
+    "count_bucket": "SELECT COUNT(*) FROM {ks}.events_by_type_day WHERE event_type = ? AND day = ?",
+    "count_bucket_before": "SELECT COUNT(*) FROM {ks}.events_by_type_day "
+    "WHERE event_type = ? AND day = ? AND ts < ?",
+    "delete_by_id": "DELETE FROM {ks}.events_by_id WHERE event_id = ?",
+    "delete_bucket": "DELETE FROM {ks}.events_by_type_day WHERE event_type = ? AND day = ?",
+    "delete_bucket_before": "DELETE FROM {ks}.events_by_type_day "
+    "WHERE event_type = ? AND day = ? AND ts < ?",
+    "unregister": "DELETE FROM {ks}.event_buckets "
+    "WHERE registry = ? AND day = ? AND event_type = ?",
+}

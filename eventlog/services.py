@@ -12,29 +12,18 @@ import re
 import uuid
 from datetime import datetime, timedelta
 
-from django.conf import settings
-
-from shopsite.redis_client import get_redis
 from shopsite.timeutil import iso, parse_iso, utcnow
 
+from . import outbox_repository as outbox
+from .entry import LogEntry
 from .exceptions import LogEntryNotFound
-from .manager import LogEntry, get_log_manager
+from .manager import get_log_manager
 from .spool import append as spool_append
 
 logger = logging.getLogger(__name__)
 
 EVENT_TYPE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 METADATA_MAX_CHARS = 10_000
-
-# Append only while the stream holds fewer than ARGV[2] entries (one atomic round trip).
-_BOUNDED_XADD = """
-if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[2]) then return false end
-return redis.call('XADD', KEYS[1], '*', 'event', ARGV[1])
-"""
-
-
-class OutboxFull(Exception):
-    """The outbox holds EVENT_OUTBOX_MAX_PENDING events: the event goes to the spool."""
 
 
 def event_record(
@@ -63,7 +52,7 @@ def event_record(
         return None
     line = json.dumps(event)
     try:
-        outbox_append(line)
+        outbox.append(line)
     except Exception as exc:
         logger.warning("event outbox refused (%s); spooling %s locally", exc_name(exc), event_type)
         try:
@@ -74,18 +63,8 @@ def event_record(
     return event["event_id"]
 
 
-def outbox_append(line: str) -> None:
-    """XADD to the outbox unless it is at its ceiling (OutboxFull)."""
-    # register_script: EVALSHA, the script body is sent once per connection, not per event.
-    added = get_redis().register_script(_BOUNDED_XADD)(
-        keys=[settings.EVENT_OUTBOX_STREAM], args=[line, settings.EVENT_OUTBOX_MAX_PENDING]
-    )
-    if not added:
-        raise OutboxFull()
-
-
 def exc_name(exc: Exception) -> str:
-    return "outbox at its ceiling" if isinstance(exc, OutboxFull) else type(exc).__name__
+    return "outbox at its ceiling" if isinstance(exc, outbox.OutboxFull) else type(exc).__name__
 
 
 def _event(*, event_type, user_id, metadata, event_id=None, timestamp=None) -> dict:
@@ -178,18 +157,11 @@ def parse_event_id(value: str) -> uuid.UUID | None:
 
 
 # --- Worker heartbeat (the operator's view: "worker last seen") --------------------------------
-HEARTBEAT_TTL_SECONDS = 7 * 24 * 3600
-
-
-def worker_heartbeat_key() -> str:
-    return f"{settings.EVENT_OUTBOX_STREAM}:worker-heartbeat"
-
-
 def worker_heartbeat_record(*, consumer: str) -> None:
     """The outbox worker calls this every loop: the time it was last seen alive, and by which
     name. Never raises (an outage is the worker loop's own business to report)."""
     try:
         value = json.dumps({"at": iso(utcnow()), "consumer": consumer})
-        get_redis().set(worker_heartbeat_key(), value, ex=HEARTBEAT_TTL_SECONDS)
+        outbox.heartbeat_set(value)
     except Exception as exc:
         logger.debug("worker heartbeat not recorded: %s", type(exc).__name__)

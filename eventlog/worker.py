@@ -1,4 +1,6 @@
 """The outbox worker: moves queued events (Redis stream + local spool files) into Cassandra.
+The stream's commands are in outbox_repository.py, the spool's file protocol in spool.py, the
+tasks the worker process runs beside this loop in periodic.py.
 
 - Reads the stream through a consumer group, so several workers share the load and a crashed
   worker's unacknowledged entries are claimed by another (XAUTOCLAIM after they idle).
@@ -23,19 +25,16 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import redis.exceptions
 import tenacity
 from django.conf import settings
 
-from shopsite.redis_client import get_redis
-
+from . import outbox_repository as outbox
 from . import periodic, spool
 from .manager import CassandraLogManager, LogEntry, get_log_manager
 from .services import entry_from_event, worker_heartbeat_record
 
 logger = logging.getLogger(__name__)
 
-GROUP = "eventlog-workers"
 CONSUMER_FORGET_MS = 24 * 3600 * 1000
 
 
@@ -79,14 +78,10 @@ class OutboxWorker:
         self.max_backoff = max_backoff
         self.stop_event = stop_event or threading.Event()
         self.stats = WorkerStats()
-        self._group_ready = False
+        self.outbox = outbox.OutboxGroup(self.consumer)
         # Entries delivered to this consumer may be unacknowledged (a past run, a failed round).
         self._own_pending = True
         self._last_run: dict[str, float] = {}
-
-    @property
-    def stream(self) -> str:
-        return settings.EVENT_OUTBOX_STREAM
 
     def _manager(self) -> CassandraLogManager:
         return self.manager or get_log_manager()
@@ -97,7 +92,7 @@ class OutboxWorker:
     # --- main loops ------------------------------------------------------------------------------
     def run(self) -> None:
         """Until stop(): drain spool files, claim abandoned entries, read new ones, write them."""
-        logger.info("eventlog worker %s started on stream %s", self.consumer, self.stream)
+        logger.info("eventlog worker %s started on stream %s", self.consumer, outbox.stream())
         periodic_threads = periodic.start(self.stop_event)  # purchase recovery, summaries
         retrying = self._retrying(
             first=0.5,
@@ -118,9 +113,7 @@ class OutboxWorker:
     def _leave_group(self) -> None:
         """Remove this consumer from the group if it holds no entries (restarts add new names)."""
         try:
-            pending = get_redis().xpending_range(self.stream, GROUP, "-", "+", 1, self.consumer)
-            if not pending:
-                get_redis().xgroup_delconsumer(self.stream, GROUP, self.consumer)
+            self.outbox.leave()
         except Exception as exc:
             logger.info("eventlog worker %s left its name in the group: %s", self.consumer, exc)
 
@@ -151,7 +144,7 @@ class OutboxWorker:
 
     def _drain_round(self) -> bool:
         """One round of drain(); True once nothing was left."""
-        return self.step(block=False, claim_all=True) == 0 and self._outbox_empty()
+        return self.step(block=False, claim_all=True) == 0 and self.outbox.empty()
 
     def _retrying(
         self, *, first: float, most: float, stop, sleep, keep_errors: bool = False
@@ -179,10 +172,10 @@ class OutboxWorker:
         """One round; returns how many events it wrote. Raises on a backend outage."""
         worker_heartbeat_record(consumer=self.consumer)  # the operator's "worker last seen"
         done = self.drain_spool()
-        self._ensure_group()
+        self.outbox.ensure()
         try:
             if self._own_pending or claim_all:
-                own = self._read_own_pending()
+                own = self.outbox.read_own_pending(self.batch_size)
                 done += self._process(own)
                 self._own_pending = len(own) >= self.batch_size  # a full batch: maybe more
             if claim_all or self._due("claim", max(self.claim_idle_ms / 1000, 1.0)):
@@ -202,97 +195,24 @@ class OutboxWorker:
         self._last_run[task] = now
         return True
 
-    # --- Redis stream ----------------------------------------------------------------------------
-    def _ensure_group(self) -> None:
-        if self._group_ready:
-            return
-        try:
-            # From id 0: events queued before any worker existed are delivered too.
-            get_redis().xgroup_create(self.stream, GROUP, id="0", mkstream=True)
-        except redis.exceptions.ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
-        self._group_ready = True
-
-    def _call(self, fn):
-        """Run a stream command; recreate the group if Redis lost it (flushed, restarted empty)."""
-        try:
-            return fn()
-        except redis.exceptions.ResponseError as exc:
-            if "NOGROUP" not in str(exc):
-                raise
-            self._group_ready = False
-            self._ensure_group()
-            return fn()
-
-    def _read_own_pending(self) -> list:
-        """Entries delivered to this consumer but not acknowledged (a failed earlier round)."""
-        reply = self._call(
-            lambda: get_redis().xreadgroup(
-                GROUP, self.consumer, {self.stream: "0"}, count=self.batch_size
-            )
-        )
-        return reply[0][1] if reply else []
-
-    def _read_new(self, block: bool, count: int | None = None) -> list:
-        reply = self._call(
-            lambda: get_redis().xreadgroup(
-                GROUP,
-                self.consumer,
-                {self.stream: ">"},
-                count=count or self.batch_size,
-                block=self.block_ms if block else None,
-            )
-        )
-        return reply[0][1] if reply else []
-
+    # --- the outbox stream ---------------------------------------------------------------------
     def _read_batch(self, block: bool) -> list:
         """New entries; a partial batch waits `linger` for more, so a trickle is written and
         acknowledged in one round instead of a round every few events."""
-        entries = self._read_new(block)
+        entries = self.outbox.read_new(self.batch_size, self.block_ms if block else None)
         if block and entries and len(entries) < self.batch_size and self.linger > 0:
             self.stop_event.wait(self.linger)
-            entries += self._read_new(False, count=self.batch_size - len(entries))
+            entries += self.outbox.read_new(self.batch_size - len(entries))
         return entries
 
     def _claim_abandoned(self, min_idle_ms: int) -> list:
-        claimed: list = []
-        start = "0-0"
-        while len(claimed) < self.batch_size:
-            reply = self._call(
-                lambda s=start: get_redis().xautoclaim(
-                    self.stream,
-                    GROUP,
-                    self.consumer,
-                    min_idle_ms,
-                    start_id=s,
-                    count=self.batch_size,
-                )
-            )
-            start, entries = reply[0], reply[1]
-            claimed.extend(e for e in entries if e[1] is not None)
-            if start == "0-0":
-                break
-        self._forget_idle_consumers()
+        claimed = self.outbox.claim_abandoned(min_idle_ms, self.batch_size)
+        self.outbox.forget_idle_consumers(CONSUMER_FORGET_MS)
         if claimed:
             logger.info(
                 "eventlog worker %s claimed %d abandoned entries", self.consumer, len(claimed)
             )
         return claimed
-
-    def _forget_idle_consumers(self) -> None:
-        """Drop names of consumers gone for a day that hold nothing (crashed workers' names)."""
-        for consumer in get_redis().xinfo_consumers(self.stream, GROUP):
-            if (
-                consumer["name"] != self.consumer
-                and consumer["pending"] == 0
-                and consumer["idle"] > CONSUMER_FORGET_MS
-            ):
-                get_redis().xgroup_delconsumer(self.stream, GROUP, consumer["name"])
-
-    def _outbox_empty(self) -> bool:
-        info = get_redis().xpending(self.stream, GROUP)
-        return info["pending"] == 0 and get_redis().xlen(self.stream) == 0
 
     def _process(self, entries: list) -> int:
         """Write a batch to Cassandra, then ack+delete it; raises (acks nothing) on failure."""
@@ -311,12 +231,7 @@ class OutboxWorker:
         if good:
             self._manager().insert_many(_unique(good))
         ids = [entry_id for entry_id, _ in entries]
-        pipe = get_redis().pipeline(transaction=True)
-        for entry_id, fields in bad:
-            pipe.xadd(f"{self.stream}:dead", {**fields, "source_id": entry_id})
-        pipe.xack(self.stream, GROUP, *ids)
-        pipe.xdel(self.stream, *ids)
-        pipe.execute()
+        self.outbox.settle(ids, bad)
         self.stats.written += len(good)
         self.stats.acked += len(ids)
         self.stats.batches += 1

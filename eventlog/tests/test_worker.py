@@ -15,8 +15,9 @@ from django.core.management import call_command
 
 from eventlog import services
 from eventlog.manager import CassandraLogManager
+from eventlog.outbox_repository import GROUP
 from eventlog.services import event_record
-from eventlog.worker import GROUP, OutboxWorker
+from eventlog.worker import OutboxWorker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,8 +62,8 @@ def test_many_events_each_written_once(outbox, drain_outbox, log_manager):
 def test_crashed_workers_entries_are_reclaimed_and_written_once(outbox, drain_outbox, log_manager):
     ids = [event_record(event_type="order_created", user_id=1) for _ in range(20)]
     crashed = OutboxWorker(consumer="crashed", claim_idle_ms=0)
-    crashed._ensure_group()
-    delivered = crashed._read_new(block=False)
+    crashed.outbox.ensure()
+    delivered = crashed._read_batch(block=False)
     # It wrote half of them to Cassandra, then died before acknowledging anything.
     from eventlog.services import entry_from_event
 
@@ -80,8 +81,8 @@ def test_crashed_workers_entries_are_reclaimed_and_written_once(outbox, drain_ou
 def test_abandoned_entries_wait_for_the_idle_time(outbox, log_manager):
     event_record(event_type="order_created", user_id=1)
     crashed = OutboxWorker(consumer="crashed")
-    crashed._ensure_group()
-    assert len(crashed._read_new(block=False)) == 1
+    crashed.outbox.ensure()
+    assert len(crashed._read_batch(block=False)) == 1
     patient = OutboxWorker(consumer="patient", claim_idle_ms=60_000)
     assert patient._claim_abandoned(patient.claim_idle_ms) == []
     time.sleep(0.05)
@@ -280,8 +281,8 @@ def test_stopped_worker_leaves_the_group_and_idle_names_are_forgotten(
 
     # A crashed worker's name (nothing pending) is dropped once idle long enough.
     crashed = OutboxWorker(consumer="crashed-long-ago")
-    crashed._ensure_group()
-    crashed._read_new(block=False)
+    crashed.outbox.ensure()
+    crashed._read_batch(block=False)
     monkeypatch.setattr(worker_module, "CONSUMER_FORGET_MS", 0)
     time.sleep(0.01)
     OutboxWorker(consumer="survivor")._claim_abandoned(0)
@@ -292,11 +293,11 @@ def test_stopped_worker_leaves_the_group_and_idle_names_are_forgotten(
 def test_pending_entry_deleted_from_the_stream_is_just_acknowledged(outbox, drain_outbox):
     event_record(event_type="t", user_id=1)
     crashed = OutboxWorker(consumer="crashed")
-    crashed._ensure_group()
-    [(entry_id, _)] = crashed._read_new(block=False)
+    crashed.outbox.ensure()
+    [(entry_id, _)] = crashed._read_batch(block=False)
     outbox.xdel(settings.EVENT_OUTBOX_STREAM, entry_id)
-    assert crashed._read_own_pending()[0][0] == entry_id
-    crashed._process(crashed._read_own_pending())
+    assert crashed.outbox.read_own_pending(crashed.batch_size)[0][0] == entry_id
+    crashed._process(crashed.outbox.read_own_pending(crashed.batch_size))
     assert outbox.xpending(settings.EVENT_OUTBOX_STREAM, GROUP)["pending"] == 0
     assert outbox.xlen(settings.EVENT_OUTBOX_STREAM + ":dead") == 0
 

@@ -9,8 +9,9 @@ from django.conf import settings
 from django.test import Client
 
 from backups.tests.test_selectors import _record
+from eventlog.outbox_repository import heartbeat_key as worker_heartbeat_key
 from eventlog.selectors import outbox_status
-from eventlog.services import event_record, worker_heartbeat_key
+from eventlog.services import event_record
 from eventlog.worker import OutboxWorker
 from shopsite.timeutil import iso, utcnow
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import redis.exceptions
 from django.conf import settings
 
-from shopsite.redis_client import get_redis
+from shopsite.redis_client import get_redis, lua_script
 
 GROUP = "eventlog-workers"
 HEARTBEAT_TTL_SECONDS = 7 * 24 * 3600
@@ -34,8 +34,8 @@ def stream() -> str:
 
 def append(line: str) -> None:
     """XADD to the outbox unless it is at its ceiling (OutboxFull)."""
-    # register_script: EVALSHA, the script body is sent once per connection, not per event.
-    added = get_redis().register_script(_BOUNDED_XADD)(
+    # One Script per process (EVALSHA): the body is not sent with every event.
+    added = lua_script(_BOUNDED_XADD)(
         keys=[stream()], args=[line, settings.EVENT_OUTBOX_MAX_PENDING]
     )
     if not added:

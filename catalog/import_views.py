@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from sessions_app.permissions import staff_required
 
-from . import imports, services
+from . import import_services, imports
 from .exceptions import ProductNotFound, StockLockBusy
 
 # The uploaded file waits this long between the preview and the import.
@@ -123,13 +123,13 @@ def product_import_confirm(request):
     try:
         if plan.mode == "create":
             count = len(
-                services.products_import_create(
+                import_services.products_import_create(
                     items=[row.data for row in plan.rows], user_id=request.user.pk
                 )
             )
         else:
             updates = [(str(row.product["_id"]), row.data) for row in plan.rows]
-            count = services.products_import_update(updates=updates, user_id=request.user.pk)
+            count = import_services.products_import_update(updates=updates, user_id=request.user.pk)
     except (ProductNotFound, StockLockBusy) as exc:
         error = f"Nothing was imported: {exc} Check the file and try again."
         return render(

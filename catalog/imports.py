@@ -1,6 +1,6 @@
 """Products from a CSV file: parse, check every row with the API's own serializer (the same rules
 as POST /products/ and PATCH /products/{id}/), match existing products for an update. No writes:
-catalog.services.products_import writes what this module accepted, all or nothing.
+catalog.import_services writes what this module accepted, all or nothing.
 
 Two modes:
 - create: columns name, category, price, stock (required), available, description (optional).

@@ -7,7 +7,7 @@ import pytest
 from bson import ObjectId
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from catalog import repository, services
+from catalog import import_services, repository, services
 from catalog.exceptions import ProductNotFound
 from catalog.tests.helpers import create_product, events
 
@@ -158,7 +158,7 @@ def test_update_failing_half_way_undoes_what_was_written(staff_client, staff_use
     docs = services.products_create_bulk(
         items=[
             {"name": f"P{i}", "category": "c", "price_cents": 100, "stock": 10}
-            for i in range(services.IMPORT_BATCH + 5)
+            for i in range(import_services.IMPORT_BATCH + 5)
         ],
         user_id=staff_user.pk,
     )
@@ -167,7 +167,7 @@ def test_update_failing_half_way_undoes_what_was_written(staff_client, staff_use
     ]
     repository.delete_one(docs[-1]["_id"])  # deleted between the preview and the import
     with pytest.raises(ProductNotFound):
-        services.products_import_update(updates=updates, user_id=staff_user.pk)
+        import_services.products_import_update(updates=updates, user_id=staff_user.pk)
     for doc in repository.products().find({}):
         assert (doc["price_cents"], doc["stock"], doc["available"]) == (100, 10, True), doc["name"]
 
@@ -180,7 +180,7 @@ def test_undo_keeps_changes_made_by_others_meanwhile(staff_user):
     repository.update_fields(doc["_id"], {"price_cents": 500, "stock": 40})
     repository.stock_add(doc["_id"], -3, now=doc["created_at"])  # a purchase after the import
     repository.update_fields(doc["_id"], {"price_cents": 777})  # an edit after the import
-    services._import_undo(
+    import_services._import_undo(
         [(doc["_id"], doc, {"price_cents": 500, "stock": 40})], stock_as_delta=True
     )
     after = repository.find_by_id(doc["_id"])
@@ -202,7 +202,7 @@ def test_undo_of_the_batch_under_its_locks_restores_exact_values(staff_user):
         user_id=staff_user.pk,
     )
     repository.update_fields(doc["_id"], {"price_cents": 500, "stock": 40})
-    services._import_undo(
+    import_services._import_undo(
         [(doc["_id"], doc, {"price_cents": 500, "stock": 40})], stock_as_delta=False, locked=True
     )
     after = repository.find_by_id(doc["_id"])

@@ -29,7 +29,7 @@ from pymongo import ReturnDocument
 # The project's key layouts and Lua scripts (plain strings: no Django is set up here).
 from catalog.locks import FENCE_KEY, FENCE_SCRIPT, POLL_SECONDS
 from catalog.locks import KEY_PREFIX as LOCK_PREFIX
-from eventlog.services import _BOUNDED_XADD
+from eventlog.outbox_repository import _BOUNDED_XADD
 from sessions_app.manager import _TOUCH, _TOUCH_BY_TOKEN, SESSION_PREFIX, TOKEN_PREFIX, token_hash
 
 TIMEOUT = float(os.environ.get("BACKEND_TIMEOUT_SECONDS", "2"))
@@ -70,9 +70,9 @@ def clients():
                     redis=r,
                     touch_by_token=r.register_script(_TOUCH_BY_TOKEN),
                     touch=r.register_script(_TOUCH),
-                    # shopsite sends these two with EVAL each time; so does the peer
-                    fence=lambda keys: r.eval(FENCE_SCRIPT, len(keys), *keys),
-                    xadd=lambda keys, args: r.eval(_BOUNDED_XADD, len(keys), *keys, *args),
+                    # EVALSHA, as shopsite's lua_script
+                    fence=r.register_script(FENCE_SCRIPT),
+                    xadd=r.register_script(_BOUNDED_XADD),
                 )
     return _clients
 
@@ -288,6 +288,7 @@ def order_place(order: OrderIn, authorization: str | None = Header(None)):
         "customer": order.customer,
         "created_at": stamp,
         "day": stamp.strftime("%Y-%m-%d"),
+        "hour": stamp.strftime("%Y-%m-%dT%H"),
         "items": items,
         "total_cents": sum(i["line_total_cents"] for i in items),
         "quantity": sum(i["quantity"] for i in items),

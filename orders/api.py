@@ -20,6 +20,7 @@ from catalog.exceptions import StockConflict
 from shopsite.api import COMMON_ERRORS as COMMON
 from shopsite.api import ERROR, error_response
 from shopsite.listing import FilteredListApi, list_schema
+from shopsite.serializing import represent, validated
 
 from . import selectors, services
 from .exports import ORDER_ITEM_HEADER, order_item_rows
@@ -169,13 +170,11 @@ class OrderListApi(FilteredListApi):
         key = idempotency_key(request)
         bulk = isinstance(request.data, list)
         if bulk:
-            serializer = OrderBulkInputSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            orders = [_place_input(data) for data in serializer.validated_data]
+            orders = [
+                _place_input(data) for data in validated(OrderBulkInputSerializer, request.data)
+            ]
         else:
-            serializer = OrderInputSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            orders = [_place_input(serializer.validated_data)]
+            orders = [_place_input(validated(OrderInputSerializer, request.data))]
         replayed = False
         if key is not None:
             docs, replayed = services.orders_place_once(
@@ -189,7 +188,9 @@ class OrderListApi(FilteredListApi):
             docs = services.orders_place_bulk(orders=orders, user_id=request.user.pk)
         else:
             docs = [services.order_place(**orders[0], user_id=request.user.pk)]
-        body = OrderOutputSerializer(docs if bulk else docs[0], many=bulk).data
+        body = [represent(OrderOutputSerializer, doc) for doc in docs]
+        if not bulk:
+            body = body[0]
         response = Response(body, status=status.HTTP_201_CREATED)
         if replayed:
             response[REPLAYED_HEADER] = "true"

@@ -175,7 +175,7 @@ def stock_add(
     )
 
 
-# --- Stock taken for a purchase intent (orders/services.py) ---------------------------------------
+# --- Stock taken for a purchase intent (orders/purchase.py) ---------------------------------------
 # The product records which intents its stock was taken for (`stock_marks`: "<intent>:<qty>"),
 # in the same update that takes it, so recovery can tell whether a take happened and undo or
 # settle it exactly once.

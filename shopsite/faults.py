@@ -6,7 +6,7 @@ arms a fault by writing "<step>=exit" or "<step>=pause:<seconds>" into that file
 process reaching the step removes the file and acts, so exactly one request of a running
 gunicorn server is hit and its replacement worker serves the retry normally.
 
-Steps of the purchase (orders/services.py, catalog/services.py): after_intent, after_lock,
+Steps of the purchase (orders/purchase.py, catalog/services.py): after_intent, after_lock,
 after_stock_<n> (after the n-th product's stock was taken), before_commit, after_commit,
 after_store (the orders are stored, the response not yet written).
 """

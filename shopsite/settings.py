@@ -259,7 +259,7 @@ STOCK_LOCK_WAIT_SECONDS = env_float("STOCK_LOCK_WAIT_SECONDS", 10.0)
 SUMMARY_LOCK_TIMEOUT_SECONDS = env_float("SUMMARY_LOCK_TIMEOUT_SECONDS", 120.0)
 SUMMARY_LOCK_WAIT_SECONDS = env_float("SUMMARY_LOCK_WAIT_SECONDS", 60.0)
 LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 5)
-# Purchase intents (orders/services.py) older than this are finished or undone by the recovery
+# Purchase intents (orders/purchase.py) older than this are finished or undone by the recovery
 # the event worker runs; a purchase still running then fails safely (fencing, outcome record).
 ORDER_INTENT_RECOVER_AFTER_SECONDS = env_float("ORDER_INTENT_RECOVER_AFTER_SECONDS", 15.0)
 ORDER_INTENT_RECOVER_EVERY_SECONDS = env_float("ORDER_INTENT_RECOVER_EVERY_SECONDS", 2.0)

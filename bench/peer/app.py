@@ -4,7 +4,7 @@ shopsite's cheap endpoints, with nothing else around it. Not part of the product
 Same documents (the bench database's `products`, `orders` and purchase journal), same Redis keys
 and scripts (the SessionManager's bearer-token check and touch, the per-product stock locks and
 fencing tokens, the bounded outbox append), the same sequence of store calls per purchase as
-orders/services.py. Run: `uvicorn bench.peer.app:app --workers 3` with the bench environment.
+orders/purchase.py. Run: `uvicorn bench.peer.app:app --workers 3` with the bench environment.
 If the purchase's store work changes, change it here too (tests/test_bench_peer.py compares).
 """
 
@@ -38,7 +38,7 @@ STREAM = os.environ.get("EVENT_OUTBOX_STREAM", "eventlog:outbox")
 LOCK_TIMEOUT = float(os.environ.get("STOCK_LOCK_TIMEOUT_SECONDS", "5"))
 LOCK_WAIT = float(os.environ.get("STOCK_LOCK_WAIT_SECONDS", "10"))
 LOCK_POLL = POLL_SECONDS
-EVENT_NAMESPACE = uuid.UUID("6f1d3c52-7d0e-4c41-9a1e-3f4f2b8f0a11")  # orders/services.py
+EVENT_NAMESPACE = uuid.UUID("6f1d3c52-7d0e-4c41-9a1e-3f4f2b8f0a11")  # orders/purchase.py
 OUTBOX_MAX = int(os.environ.get("EVENT_OUTBOX_MAX_PENDING", "1000000"))
 
 app = FastAPI(title="shopsite bench peer", docs_url=None, redoc_url=None, openapi_url=None)
@@ -213,7 +213,7 @@ def fenced(query: dict, fence: int) -> dict:
 
 @app.post("/orders/", status_code=201)
 def order_place(order: OrderIn, authorization: str | None = Header(None)):
-    """The purchase as orders/services.py makes it: intent, marked and fenced stock takes,
+    """The purchase as orders/purchase.py makes it: intent, marked and fenced stock takes,
     outcome, order, events, listing the intent as finished (settled later by the recovery)."""
     actor = staff(authorization)
     c = clients()

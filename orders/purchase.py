@@ -1,0 +1,319 @@
+"""The purchase, made so that a crash cannot corrupt it (no transactions on FerretDB, so a
+journal instead):
+1. record the intent (orders/purchase_repository.py): the products and quantities it takes and
+   the ids its orders will have, before anything changes;
+2. take the stock (catalog.services.stock_take: per-product Redis locks, fenced, guarded
+   decrements, each marked with the intent so it happens once and can be undone once);
+3. decide "commit" by inserting the intent's outcome with the order documents (an insert with
+   a unique _id: the first decision wins, also against the recovery);
+4. store the orders (repository.insert_many, idempotent by their fixed ids), record the events,
+   and list the intent as finished; the recovery clears finished intents and their stock marks
+   in batches, off the request path.
+`recover` (services.order_intents_recover: run by the event worker continuously and at its
+start-up) takes every intent older than ORDER_INTENT_RECOVER_AFTER_SECONDS: committed ones are
+finished (orders stored, events recorded with fixed ids so the log holds each once), all others
+are decided "abort" and their marked stock given back. Every step is idempotent, so each order
+ends up placed with its stock taken exactly once, or absent with no stock taken. Pending
+purchases live only in the journal: order lists and stats never see them.
+"""
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from bson import ObjectId
+from django.conf import settings
+
+from catalog import selectors as catalog_selectors
+from catalog import services as catalog_services
+from catalog.exceptions import ProductNotOrderable, StockConflict, StockLockBusy, StockLockLost
+from eventlog.services import event_record
+from shopsite.faults import fault_point
+from shopsite.money import cents_to_str
+from shopsite.timeutil import as_utc, truncate_ms, utcnow
+
+from . import purchase_repository as journal
+from . import repository
+from .documents import order_document
+from .exceptions import OrderRejected, PurchaseAborted
+
+logger = logging.getLogger(__name__)
+
+# order_created events get an id derived from the order's: recorded twice, logged once.
+EVENT_NAMESPACE = uuid.UUID("6f1d3c52-7d0e-4c41-9a1e-3f4f2b8f0a11")
+RECOVER_BATCH = 100
+SETTLE_BATCH = 1000
+# Outcomes are kept this long after their intent is gone (a stalled purchase that wakes up
+# later than this cannot be told it was aborted; its stock writes are still fenced off).
+OUTCOME_KEEP_SECONDS = 24 * 3600
+COMMITTED_OUTCOME_KEEP_SECONDS = 60
+
+
+def place(orders: list[dict], *, user_id, bulk: bool, idempotency: dict | None = None):
+    """Place the orders, all or none (the steps above); returns their documents."""
+    intent = None
+    committed = False
+    try:
+        needed: dict[ObjectId, int] = {}
+        for order in orders:
+            for item in order["items"]:
+                oid = ObjectId(item["product_id"])
+                needed[oid] = needed.get(oid, 0) + item["quantity"]
+
+        products = catalog_selectors.products_get_many(product_ids=needed)
+        _reject_unorderable(orders, products, bulk=bulk)
+        # Fail fast without locking when the stock is already too low (the locked, guarded
+        # decrement below is what decides; this only spares the lock under heavy contention).
+        for oid, quantity in needed.items():
+            if products[oid]["stock"] < quantity:
+                raise _stock_conflict(oid, products[oid]["stock"], quantity)
+
+        now = utcnow()
+        intent = _intent(orders, needed, now=now, user_id=user_id, bulk=bulk, idem=idempotency)
+        journal.intent_insert(intent)
+        fault_point("after_intent")
+        try:
+            taken = catalog_services.stock_take(
+                quantities=needed,
+                intent_id=str(intent["_id"]),
+                check=lambda: _not_aborted(intent["_id"]),
+                settled=_settled_marks,
+            )
+        except ProductNotOrderable as exc:  # changed since the check above
+            _reject_unorderable(orders, {}, bulk=bulk, only=exc)
+            raise
+        docs = [
+            _order_doc(order, taken, now=now, user_id=user_id, order_id=order_id)
+            for order, order_id in zip(orders, intent["order_ids"], strict=True)
+        ]
+        fault_point("before_commit")
+        outcome = journal.outcome_decide(intent["_id"], journal.COMMIT, now=now, orders=docs)
+        if outcome["outcome"] != journal.COMMIT:
+            raise PurchaseAborted()
+        committed = True
+    except BaseException as exc:
+        if not committed:
+            _abandon(intent, idempotency, exc)
+        raise
+
+    # Committed: from here on a failure leaves the intent to the recovery, which finishes it.
+    fault_point("after_commit")
+    repository.insert_many(docs)
+    fault_point("after_store")
+    try:
+        _finish(intent, docs, taken=taken)
+    except Exception:
+        logger.warning("order placed; its bookkeeping is left to the recovery", exc_info=True)
+    return docs
+
+
+def _intent(orders, needed, *, now, user_id, bulk, idem) -> dict:
+    intent = {
+        "_id": ObjectId(),
+        "created_at": now,
+        "user_id": "" if user_id is None else str(user_id),
+        "bulk": bulk,
+        "quantities": [
+            {"product_id": str(oid), "quantity": quantity} for oid, quantity in needed.items()
+        ],
+        "order_ids": [ObjectId() for _ in orders],
+    }
+    if idem:
+        intent["idempotency_key"] = idem["key"]
+        intent["idempotency_token"] = idem["token"]
+        intent["fingerprint"] = idem["fingerprint"]
+    return intent
+
+
+def _quantities(intent: dict) -> dict[ObjectId, int]:
+    return {ObjectId(q["product_id"]): int(q["quantity"]) for q in intent["quantities"]}
+
+
+# Failures after which stock_take has given back everything it took (under a lock still held).
+_CLEAN_FAILURES = (StockConflict, ProductNotOrderable, OrderRejected)
+
+
+def _settled_marks(marks: list[str]) -> list[str]:
+    """Those stock marks ("<intent>:<qty>") whose purchases are finished."""
+    finished = journal.intents_finished([mark.split(":", 1)[0] for mark in marks])
+    return [mark for mark in marks if mark.split(":", 1)[0] in finished]
+
+
+def _not_aborted(intent_id: ObjectId) -> None:
+    """Under the products' locks: stop if the recovery has decided this purchase already."""
+    if journal.outcome_get(intent_id) is not None:
+        raise PurchaseAborted()
+
+
+def _abandon(intent: dict | None, idempotency: dict | None, exc: BaseException) -> None:
+    """The purchase failed before it committed: undo it now if possible (else the recovery
+    will), and free its Idempotency-Key."""
+    clean = isinstance(exc, _CLEAN_FAILURES) or (
+        isinstance(exc, StockLockBusy) and not isinstance(exc, StockLockLost)
+    )
+    try:
+        if intent is not None and not clean:
+            _undo(intent)
+            return
+        if idempotency is not None:
+            journal.idempotency_release(idempotency["key"], idempotency["token"])
+        if intent is not None:
+            journal.intent_delete(intent["_id"])
+    except Exception:
+        logger.warning("purchase not undone now; the recovery will", exc_info=True)
+
+
+def _undo(intent: dict) -> None:
+    catalog_services.stock_release(quantities=_quantities(intent), intent_id=str(intent["_id"]))
+    if intent.get("idempotency_key"):
+        journal.idempotency_release(intent["idempotency_key"], intent["idempotency_token"])
+    journal.intent_delete(intent["_id"])
+
+
+def _finish(intent: dict, docs: list[dict], *, taken: dict | None = None) -> None:
+    """Bookkeeping of a committed purchase; idempotent (the recovery may run it again)."""
+    for doc in docs:
+        event_record(
+            event_type="order_created",
+            user_id=intent["user_id"],
+            metadata={
+                "order_id": str(doc["_id"]),
+                "customer": doc["customer"],
+                "total": cents_to_str(doc["total_cents"]),
+                "items": [[i["product_id"], i["quantity"]] for i in doc["items"]],
+            },
+            event_id=uuid.uuid5(EVENT_NAMESPACE, str(doc["_id"])),
+            timestamp=intent["created_at"],
+        )
+    quantities = _quantities(intent)
+    if taken is not None:
+        catalog_services.stock_changes_record(
+            before_after={
+                oid: (taken[oid]["stock"] + quantity, taken[oid]["stock"])
+                for oid, quantity in quantities.items()
+            },
+            reason="order",
+            user_id=intent["user_id"],
+            order_ids=[str(doc["_id"]) for doc in docs][:100],
+        )
+    if intent.get("idempotency_key"):
+        record = {
+            "state": "done",
+            "fingerprint": intent["fingerprint"],
+            "order_ids": [str(doc["_id"]) for doc in docs],
+            "bulk": intent["bulk"],
+        }
+        journal.idempotency_store(
+            intent["idempotency_key"], record, ttl=settings.IDEMPOTENCY_TTL_SECONDS
+        )
+    # Its stock marks and the intent are cleared in batches by the recovery (_settle_finished):
+    # off the request path, one locked write per product for many purchases.
+    journal.intent_mark_finished(intent["_id"])
+
+
+def recover(*, older_than_seconds: float | None = None) -> dict:
+    """services.order_intents_recover."""
+    if older_than_seconds is None:
+        older_than_seconds = settings.ORDER_INTENT_RECOVER_AFTER_SECONDS
+    now = utcnow()
+    report = {"placed": 0, "undone": 0, "failed": 0, "settled": 0}
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    report["settled"] = _settle_finished()
+    for intent in journal.intents_created_before(cutoff, limit=RECOVER_BATCH):
+        if journal.intent_is_finished(intent["_id"]):
+            continue  # placed and answered: only its settling is left (next round)
+        try:
+            outcome = journal.outcome_decide(intent["_id"], journal.ABORT, now=utcnow())
+            if outcome["outcome"] == journal.COMMIT:
+                repository.insert_many(outcome["orders"])
+                _finish(intent, outcome["orders"])
+                report["placed"] += 1
+                logger.warning("recovery: purchase %s finished", intent["_id"])
+            else:
+                _undo(intent)
+                report["undone"] += 1
+                logger.warning("recovery: purchase %s undone", intent["_id"])
+        except Exception:
+            report["failed"] += 1
+            logger.exception("recovery: purchase %s left for the next round", intent["_id"])
+    report["settled"] += _settle_finished()  # what this round finished
+    _forget_outcomes(now)
+    return report
+
+
+def _settle_finished() -> int:
+    """Clear the stock marks and the intents of finished purchases, in one batch: per product
+    one locked write for all its marks. Idempotent; returns how many purchases."""
+    ids = journal.finished_intent_ids(limit=SETTLE_BATCH)
+    if not ids:
+        return 0
+    intents = journal.intents_by_ids([ObjectId(i) for i in ids])
+    marks: dict[ObjectId, list[str]] = {}
+    for intent in intents:
+        for oid, quantity in _quantities(intent).items():
+            mark = catalog_services.stock_mark(str(intent["_id"]), quantity)
+            marks.setdefault(oid, []).append(mark)
+    catalog_services.stock_unmark(marks=marks)
+    journal.intents_delete([intent["_id"] for intent in intents])
+    journal.finished_forget(ids)
+    return len(intents)
+
+
+def _forget_outcomes(now: datetime) -> None:
+    """Outcomes whose intent is gone: committed ones soon, aborted ones after a day."""
+    for outcome, keep in (
+        (journal.COMMIT, COMMITTED_OUTCOME_KEEP_SECONDS),
+        (journal.ABORT, OUTCOME_KEEP_SECONDS),
+    ):
+        cutoff = now - timedelta(seconds=keep)
+        ids = journal.outcomes_created_before(cutoff, outcome=outcome, limit=1000)
+        if ids:
+            journal.outcomes_delete_without_intent(ids)
+
+
+def _stock_conflict(oid: ObjectId, available: int, quantity: int) -> StockConflict:
+    return StockConflict(
+        oid,
+        available=available,
+        detail=f"Insufficient stock for product {oid}: {available} available, "
+        f"{quantity} requested.",
+    )
+
+
+def _reject_unorderable(
+    orders: list[dict], products: dict, *, bulk: bool, only: ProductNotOrderable | None = None
+) -> None:
+    """OrderRejected naming each item whose product is missing or not for sale."""
+    all_errors = []
+    for order in orders:
+        item_errors = []
+        for item in order["items"]:
+            oid = ObjectId(item["product_id"])
+            message = None
+            if only is not None:
+                if str(oid) == only.product_id:
+                    message = str(only)
+            elif oid not in products:
+                message = "Unknown product."
+            elif not products[oid].get("available", True):
+                message = "Product is not available."
+            item_errors.append({"product_id": [message]} if message else {})
+        all_errors.append({"items": item_errors} if any(item_errors) else {})
+    if any(all_errors):
+        raise OrderRejected(all_errors if bulk else all_errors[0])
+
+
+def _order_doc(
+    order: dict, products: dict[ObjectId, dict], *, now: datetime, user_id, order_id: ObjectId
+) -> dict:
+    created_at = truncate_ms(as_utc(order["created_at"])) if order.get("created_at") else now
+    return order_document(
+        customer=order["customer"],
+        lines=[
+            (products[ObjectId(item["product_id"])], int(item["quantity"]))
+            for item in order["items"]
+        ],
+        created_at=created_at,
+        created_by="" if user_id is None else str(user_id),
+        order_id=order_id,
+    )

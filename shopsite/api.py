@@ -9,6 +9,7 @@ Strict fields: a JSON value of the wrong type is a 400, never coerced (so `{"$gt
 
 import re
 
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
@@ -93,10 +94,36 @@ def error_response(description: str) -> OpenApiResponse:
     return OpenApiResponse(ERROR, description=description)
 
 
+OBJECT_ID_PATTERN = r"^[0-9a-fA-F]{24}$"
+# A character str.strip() keeps: the whitespace it strips, spelled out, because `\S` reads
+# differently in JSON Schema (ECMA), in Python and under re.ASCII (what a fuzzer may use).
+NOT_BLANK_PATTERN = (
+    r"[^\u0009-\u000d\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+)
+
+
 class StrictCharField(serializers.CharField):
+    """A JSON string. Surrounding whitespace is trimmed (unless trim_whitespace=False), so what
+    the schema says holds for the string as sent: max_length counts it before trimming, and a
+    field that may not be blank needs a character other than whitespace (NOT_BLANK_PATTERN)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if (
+            self.trim_whitespace
+            and not self.allow_blank
+            and not any(isinstance(v, RegexValidator) for v in self.validators)
+        ):
+            # Never fails after the blank check; it puts the rule into the schema.
+            self.validators.append(
+                RegexValidator(NOT_BLANK_PATTERN, "This field may not be blank.")
+            )
+
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 
@@ -116,15 +143,23 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+@extend_schema_field({"type": "string", "pattern": OBJECT_ID_PATTERN})
 class ObjectIdField(StrictCharField):
+    """24 hexadecimal characters, not trimmed. The schema's pattern read as Python reads it (what
+    schemathesis generates from) also allows one trailing newline: accepted and dropped."""
+
     default_error_messages = {"invalid": "Must be a 24-character hexadecimal id."}
-    _pattern = re.compile(r"^[0-9a-fA-F]{24}$")
+    _pattern = re.compile(OBJECT_ID_PATTERN)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
-        if not self._pattern.match(value):
+        if not self._pattern.search(value):
             self.fail("invalid")
-        return value.lower()
+        return value[:24].lower()
 
 
 class StrictDateTimeField(serializers.DateTimeField):

@@ -1,11 +1,31 @@
-"""OpenAPI post-processing: document the error answers every operation can give.
+"""OpenAPI generation: the schema class (ShopAutoSchema) and the post-processing that documents
+the error answers every operation can give.
 
 Each API view documents its own success and domain errors; the ones that follow from the
 shared machinery (authentication, validation, body limit, pagination, backend outages) are added
 here once, so the schema is complete and consistent.
 """
 
+from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
+
 from shopsite.api import ERROR_DETAIL_SCHEMA, VALIDATION_ERROR_SCHEMA
+
+
+class ShopAutoSchema(AutoSchema):
+    """drf-spectacular's AutoSchema, plus the bounds a nested list (`many=True`) enforces
+    (allow_empty, min_length, max_length), which drf-spectacular leaves out of the schema."""
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.ListSerializer) and (schema or {}).get("type") == "array":
+            least = max(field.min_length or 0, 0 if field.allow_empty else 1)
+            if least:
+                schema["minItems"] = least
+            if field.max_length is not None:
+                schema["maxItems"] = field.max_length
+        return schema
+
 
 COMMON = {
     "401": "No credentials, or an expired or unknown token.",

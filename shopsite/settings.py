@@ -331,7 +331,7 @@ REST_FRAMEWORK = {
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "shopsite.negotiation.JSONFirstContentNegotiation",
     "DEFAULT_PARSER_CLASSES": ["shopsite.parsers.ShopJSONParser"],
     "EXCEPTION_HANDLER": "shopsite.errors.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "shopsite.openapi.ShopAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 

@@ -65,3 +65,82 @@ def test_price_as_a_json_number_is_accepted(staff_client, mongo, redis_client):
     response = staff_client.post("/products/", body, format="json")
     assert response.status_code == 201
     assert response.json()["price"] == "7.50"
+
+
+# Found by make fuzz (seed 1149023450): what the schema says of a trimmed string held only
+# after trimming, and a product id's shape was not in the schema at all.
+WHITESPACE_ONLY = ["   ", "\t\n", "\u00a0\u2003", "\x1c\x1f"]
+
+
+@pytest.mark.parametrize("blank", WHITESPACE_ONLY)
+def test_a_whitespace_only_name_is_refused_and_the_schema_says_so(
+    staff_client, mongo, redis_client, blank
+):
+    import re
+
+    from shopsite.api import NOT_BLANK_PATTERN
+
+    response = staff_client.post(
+        "/products/",
+        {"name": blank, "category": "c", "price": "1.00", "stock": 1},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["name"]
+    schemas = staff_client.get("/openapi.json?format=json").json()["components"]["schemas"]
+    for name, field in [
+        ("ProductInputRequest", "name"),
+        ("ProductInputRequest", "category"),
+        ("OrderInputRequest", "customer"),
+        ("LogCreateRequest", "user_id"),
+    ]:
+        pattern = schemas[name]["properties"][field]["pattern"]
+        assert pattern == NOT_BLANK_PATTERN, (name, field)
+        assert not re.search(pattern, blank) and not re.search(pattern, blank, re.ASCII)
+        assert re.search(pattern, f"{blank}x{blank}")
+
+
+def test_a_string_longer_than_its_limit_is_refused_as_sent(staff_client, mongo, redis_client):
+    """Trimmed to 200 characters it would fit, but the schema's maxLength counts what is sent."""
+    name = " " + "n" * 200
+    response = staff_client.post(
+        "/products/", {"name": name, "category": "c", "price": "1.00", "stock": 1}, format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["name"]
+    ok = staff_client.post(
+        "/products/",
+        {"name": "  Widget  ", "category": "c", "price": "1.00", "stock": 1},
+        format="json",
+    )
+    assert ok.status_code == 201 and ok.json()["name"] == "Widget"  # still trimmed
+
+
+def test_an_order_item_product_id_is_24_hex_characters_as_the_schema_says(
+    staff_client, mongo, redis_client
+):
+    from catalog.tests.helpers import create_product
+
+    product = create_product(staff_client, stock=10)
+    for bad in [" " + product["id"], product["id"] + " ", product["id"][:23], "z" * 24]:
+        response = staff_client.post(
+            "/orders/",
+            {"customer": "Ada", "items": [{"product_id": bad, "quantity": 1}]},
+            format="json",
+        )
+        assert response.status_code == 400, bad
+        [item] = response.json()["errors"]["items"]
+        assert list(item) == ["product_id"], bad
+    # The schema's pattern read as Python reads `$` also allows one trailing newline.
+    response = staff_client.post(
+        "/orders/",
+        {"customer": "Ada", "items": [{"product_id": product["id"].upper() + "\n", "quantity": 1}]},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["items"][0]["product_id"] == product["id"]
+    schemas = staff_client.get("/openapi.json?format=json").json()["components"]["schemas"]
+    item = schemas["OrderItemInputRequest"]["properties"]["product_id"]
+    assert item["pattern"] == "^[0-9a-fA-F]{24}$"
+    items = schemas["OrderInputRequest"]["properties"]["items"]
+    assert (items["minItems"], items["maxItems"]) == (1, 100)

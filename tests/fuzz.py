@@ -85,6 +85,7 @@ def _run(server: GunicornServer, seed: int, max_examples: int) -> int:
     ]  # fmt: skip
     hooks = {
         "SCHEMATHESIS_HOOKS": str(ROOT / "tests" / "fuzz_hooks.py"),
+        "PYTHONPATH": str(ROOT),  # the hooks import tests.fuzz_contract
         "FUZZ_URL": server.url,
         "FUZZ_USERNAME": ADMIN,
         "FUZZ_PASSWORD": ADMIN_PASSWORD,

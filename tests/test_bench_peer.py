@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from bench.peer import app as peer
 from orders.services import order_intents_recover
+from orders.summary_repository import DIRTY_CUSTOMERS, DIRTY_DAYS
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +34,14 @@ def outbox_types(redis_client) -> list[str]:
     return [json.loads(fields["event"])["event_type"] for _, fields in entries]
 
 
+def markers(mongo) -> dict[str, list]:
+    """Each dirty-marker collection's documents, by their field names (ids differ)."""
+    return {
+        kind.COLLECTION: sorted(sorted(doc) for doc in mongo[kind.COLLECTION].find())
+        for kind in (DIRTY_DAYS, DIRTY_CUSTOMERS)
+    }
+
+
 def test_peer_does_what_shopsite_does(clients, staff_user, other_staff_user, redis_client, mongo):
     ours, theirs = clients
     body = {"name": "Mug", "category": "kitchen", "price": "7.50", "stock": 20}
@@ -50,10 +59,13 @@ def test_peer_does_what_shopsite_does(clients, staff_user, other_staff_user, red
     mine = ours.post("/orders/", order, format="json")
     assert mine.status_code == 201
     shopsite_events = outbox_types(redis_client)
+    shopsite_markers = markers(mongo)
+    assert shopsite_markers  # the sales summaries' dirty markers, written by both
     redis_client.delete(settings.EVENT_OUTBOX_STREAM)
     peers = theirs.post("/orders/", json=order)
     assert peers.status_code == 201
     assert outbox_types(redis_client) == shopsite_events == ["order_created", "stock_changed"]
+    assert markers(mongo) == {name: sorted(kinds * 2) for name, kinds in shopsite_markers.items()}
     a, b = mine.json(), peers.json()
     assert a.keys() == b.keys() and a["items"][0].keys() == b["items"][0].keys()
     assert (a["total"], b["total"]) == ("15.00", "15.00")

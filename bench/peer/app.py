@@ -1,7 +1,8 @@
 """The reference peer of bench/overhead.py: FastAPI + pymongo + redis-py doing the store work of
 shopsite's cheap endpoints, with nothing else around it. Not part of the product.
 
-Same documents (the bench database's `products`, `orders` and purchase journal), same Redis keys
+Same documents (the bench database's `products`, `orders`, purchase journal and the sales
+summaries' dirty markers), same Redis keys
 and scripts (the SessionManager's bearer-token check and touch, the per-product stock locks and
 fencing tokens, the bounded outbox append), the same sequence of store calls per purchase as
 orders/purchase.py. Run: `uvicorn bench.peer.app:app --workers 3` with the bench environment.
@@ -30,6 +31,7 @@ from pymongo import ReturnDocument
 from catalog.locks import FENCE_KEY, FENCE_SCRIPT, POLL_SECONDS
 from catalog.locks import KEY_PREFIX as LOCK_PREFIX
 from eventlog.outbox_repository import _BOUNDED_XADD
+from orders.summary_repository import DIRTY_CUSTOMERS, DIRTY_DAYS
 from sessions_app.manager import _TOUCH, _TOUCH_BY_TOKEN, SESSION_PREFIX, TOKEN_PREFIX, token_hash
 
 TIMEOUT = float(os.environ.get("BACKEND_TIMEOUT_SECONDS", "2"))
@@ -296,7 +298,13 @@ def order_place(order: OrderIn, authorization: str | None = Header(None)):
     }
     outcome = {"_id": intent["_id"], "outcome": "commit", "created_at": stamp, "orders": [doc]}
     db.order_intent_outcomes.insert_one(outcome)
+    # The sales summaries' dirty markers around the insert, as orders/repository.insert_many.
+    days, customers = db[DIRTY_DAYS.COLLECTION], db[DIRTY_CUSTOMERS.COLLECTION]
+    days.insert_one({"_id": ObjectId(), "day": doc["day"], "orders": [doc["_id"]]})
+    customers.insert_one({"_id": ObjectId(), "customer": doc["customer"], "orders": [doc["_id"]]})
     db.orders.insert_one(doc)
+    days.insert_one({"_id": ObjectId(), "day": doc["day"]})
+    customers.insert_one({"_id": ObjectId(), "customer": doc["customer"]})
     record(
         c,
         "order_created",

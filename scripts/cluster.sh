@@ -49,38 +49,19 @@ sentinel_ports() { echo "$CLUSTER_SENTINEL_PORT" $((CLUSTER_SENTINEL_PORT + 1)) 
 # Cassandra ring
 # ---------------------------------------------------------------------------------------------
 ring_conf() { # address token
-  local addr=$1 token=$2 dir="$STATE/cassandra-$1"
+  local addr=$1 token=$2 dir="$STATE/cassandra-$1" seeds
   cassandra_addresses
-  cassandra_conf "$dir" # JVM options and logback from services.sh; the yaml is ours
-  cat >"$dir/conf/cassandra.yaml" <<EOF
-cluster_name: 'shopsite-ring'
-num_tokens: 1
-initial_token: $token
-# A new, empty ring: nothing to stream, so every node may join at once.
+  seeds="${ADDRS[0]}:$CLUSTER_CASSANDRA_STORAGE_PORT,${ADDRS[1]}:$CLUSTER_CASSANDRA_STORAGE_PORT"
+  # services.sh's node conf with the ring's values. auto_bootstrap: a new, empty ring has
+  # nothing to stream, so every node may join at once.
+  cassandra_conf "$dir" "$addr" "$seeds" "$CLUSTER_CASSANDRA_PORT" shopsite-ring \
+    GossipingPropertyFileSnitch "initial_token: $token
 auto_bootstrap: false
-partitioner: org.apache.cassandra.dht.Murmur3Partitioner
-endpoint_snitch: GossipingPropertyFileSnitch
-seed_provider:
-  - class_name: org.apache.cassandra.locator.SimpleSeedProvider
-    parameters:
-      - seeds: "${ADDRS[0]}:$CLUSTER_CASSANDRA_STORAGE_PORT,${ADDRS[1]}:$CLUSTER_CASSANDRA_STORAGE_PORT"
-listen_address: $addr
-rpc_address: $addr
-storage_port: $CLUSTER_CASSANDRA_STORAGE_PORT
-native_transport_port: $CLUSTER_CASSANDRA_PORT
-start_native_transport: true
-commitlog_sync: periodic
-commitlog_sync_period: 10s
 hinted_handoff_enabled: true
 max_hint_window: 3h
 hints_flush_period: 2s
-auto_snapshot: false
-incremental_backups: false
-memtable_allocation_type: heap_buffers
-disk_access_mode: standard
 concurrent_reads: 8
-concurrent_writes: 8
-EOF
+concurrent_writes: 8"
   printf 'dc=dc1\nrack=rack1\n' >"$dir/conf/cassandra-rackdc.properties"
 }
 

@@ -260,22 +260,25 @@ start_mongodb() {
   wait_for mongodb 30 "$dir/ferretdb.log" port_open "$MONGODB_PORT"
 }
 
-cassandra_conf() {
-  local dir=$1
+# One Cassandra node's conf in DIR: cassandra.yaml, logback, JVM options. The single node's values
+# are the defaults; a ring's node (scripts/cluster.sh) passes its own, and yaml lines to add.
+cassandra_conf() { # DIR [ADDRESS SEEDS CQL_PORT CLUSTER_NAME SNITCH EXTRA_YAML]
+  local dir=$1 addr=${2:-127.0.0.1} seeds=${3:-127.0.0.1} port=${4:-$CASSANDRA_PORT}
+  local name=${5:-shopsite} snitch=${6:-SimpleSnitch} extra=${7:-}
   mkdir -p "$dir/conf" "$dir/data" "$dir/logs"
   cat >"$dir/conf/cassandra.yaml" <<EOF
-cluster_name: 'shopsite'
+cluster_name: '$name'
 num_tokens: 1
 partitioner: org.apache.cassandra.dht.Murmur3Partitioner
-endpoint_snitch: SimpleSnitch
+endpoint_snitch: $snitch
 seed_provider:
   - class_name: org.apache.cassandra.locator.SimpleSeedProvider
     parameters:
-      - seeds: "127.0.0.1"
-listen_address: 127.0.0.1
-rpc_address: 127.0.0.1
+      - seeds: "$seeds"
+listen_address: $addr
+rpc_address: $addr
 storage_port: $CASSANDRA_STORAGE_PORT
-native_transport_port: $CASSANDRA_PORT
+native_transport_port: $port
 start_native_transport: true
 commitlog_sync: periodic
 commitlog_sync_period: 10s
@@ -283,6 +286,7 @@ auto_snapshot: false
 incremental_backups: false
 memtable_allocation_type: heap_buffers
 disk_access_mode: standard
+$extra
 EOF
   cat >"$dir/conf/logback.xml" <<'EOF'
 <configuration><appender name="STDOUT" class="ch.qos.logback.core.ConsoleAppender">

@@ -15,27 +15,32 @@ from gunicorn.http import errors
 from gunicorn.http.wsgi import Response, default_environ
 from gunicorn.workers.gthread import ThreadWorker
 
-# (status, reason, detail) per refusal; anything else (a crash) keeps gunicorn's handling.
-_REFUSALS = [
-    (errors.LimitRequestLine, 414, "URI Too Long", "Request line too long."),
-    (errors.LimitRequestHeaders, 431, "Request Header Fields Too Large", "Headers too large."),
-    (errors.UnsupportedTransferCoding, 501, "Not Implemented", "Unsupported transfer coding."),
-    (errors.ForbiddenProxyRequest, 403, "Forbidden", "Proxy request forbidden."),
-    (errors.InvalidRequestLine, 400, "Bad Request", "Malformed request line."),
-    (errors.InvalidRequestMethod, 400, "Bad Request", "Malformed request method."),
-    (errors.InvalidHTTPVersion, 400, "Bad Request", "Unsupported HTTP version."),
-    (errors.InvalidHeaderName, 400, "Bad Request", "Malformed header name."),
-    (errors.InvalidHeader, 400, "Bad Request", "Malformed header."),
-    (errors.ObsoleteFolding, 400, "Bad Request", "Folded header lines are not accepted."),
-    (errors.InvalidSchemeHeaders, 400, "Bad Request", "Contradicting scheme headers."),
-    (errors.InvalidProxyLine, 400, "Bad Request", "Malformed PROXY line."),
-]
+# The detail per refusal, by the status (and reason) that names the problem; anything else (a
+# crash) keeps gunicorn's handling.
+_REFUSALS = {
+    (414, "URI Too Long"): {errors.LimitRequestLine: "Request line too long."},
+    (431, "Request Header Fields Too Large"): {errors.LimitRequestHeaders: "Headers too large."},
+    (501, "Not Implemented"): {errors.UnsupportedTransferCoding: "Unsupported transfer coding."},
+    (403, "Forbidden"): {errors.ForbiddenProxyRequest: "Proxy request forbidden."},
+    (400, "Bad Request"): {
+        errors.InvalidRequestLine: "Malformed request line.",
+        errors.InvalidRequestMethod: "Malformed request method.",
+        errors.InvalidHTTPVersion: "Unsupported HTTP version.",
+        errors.InvalidHeaderName: "Malformed header name.",
+        errors.InvalidHeader: "Malformed header.",
+        errors.ObsoleteFolding: "Folded header lines are not accepted.",
+        errors.InvalidSchemeHeaders: "Contradicting scheme headers.",
+        errors.InvalidProxyLine: "Malformed PROXY line.",
+    },
+}
 
 
 def refusal(exc: BaseException) -> tuple[int, str, str] | None:
-    for kind, status, reason, detail in _REFUSALS:
-        if isinstance(exc, kind):
-            return status, reason, detail
+    """(status, reason, detail) of a request gunicorn refused; None for anything else."""
+    for (status, reason), details in _REFUSALS.items():
+        for kind, detail in details.items():
+            if isinstance(exc, kind):
+                return status, reason, detail
     return None
 
 

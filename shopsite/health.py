@@ -116,29 +116,32 @@ def warnings(report: dict) -> list[str]:
     newest good backup too old (thresholds: OPS_* settings)."""
     found = []
     outbox = report.get("outbox") or {}
-    oldest = outbox.get("oldest_age_seconds")
-    if oldest is not None and oldest > settings.OPS_OUTBOX_MAX_AGE_SECONDS:
-        found.append(
-            f"The oldest event in the outbox has waited {ago(oldest)} (more than "
-            f"{ago(settings.OPS_OUTBOX_MAX_AGE_SECONDS)}): events are not reaching Cassandra."
-        )
+    found += _too_old(
+        outbox.get("oldest_age_seconds"),
+        settings.OPS_OUTBOX_MAX_AGE_SECONDS,
+        "The oldest event in the outbox has waited {age} (more than {limit}): "
+        "events are not reaching Cassandra.",
+    )
     if outbox.get("pending") is not None:  # Redis answered, so the heartbeat could be read
-        seen = outbox.get("worker_age_seconds")
-        if seen is None:
-            found.append("The event worker has never been seen: start `manage.py eventlog_worker`.")
-        elif seen > settings.OPS_WORKER_SILENT_SECONDS:
-            found.append(
-                f"The event worker was last seen {ago(seen)} ago (silent for more than "
-                f"{ago(settings.OPS_WORKER_SILENT_SECONDS)})."
-            )
+        found += _too_old(
+            outbox.get("worker_age_seconds"),
+            settings.OPS_WORKER_SILENT_SECONDS,
+            "The event worker was last seen {age} ago (silent for more than {limit}).",
+            never="The event worker has never been seen: start `manage.py eventlog_worker`.",
+        )
     backup = report.get("backup") or {}
     if backup.get("error") is None:
-        age = backup.get("age_seconds")
-        if age is None:
-            found.append("There is no good backup yet: run `manage.py backup_mongo`.")
-        elif age > settings.OPS_BACKUP_MAX_AGE_SECONDS:
-            found.append(
-                f"The newest good backup is {ago(age)} old (more than "
-                f"{ago(settings.OPS_BACKUP_MAX_AGE_SECONDS)})."
-            )
+        found += _too_old(
+            backup.get("age_seconds"),
+            settings.OPS_BACKUP_MAX_AGE_SECONDS,
+            "The newest good backup is {age} old (more than {limit}).",
+            never="There is no good backup yet: run `manage.py backup_mongo`.",
+        )
     return found
+
+
+def _too_old(age: float | None, limit: float, text: str, never: str | None = None) -> list[str]:
+    """[text] when age is past limit; [never] when there is no age at all (if that warns)."""
+    if age is None:
+        return [never] if never else []
+    return [text.format(age=ago(age), limit=ago(limit))] if age > limit else []

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes the local settings `make run` needs into the git-ignored .env at the repo root, once:
-# settings.py reads that file (django-environ), so every `manage.py` command in any terminal sees
+# shopsite/settings/env.py reads it (django-environ), so every `manage.py` command in any terminal sees
 # the same values; docker compose reads the same names from it. Lines already there are kept.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -41,6 +41,7 @@ BUSY = error_response(
 
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+_IDEMPOTENCY_META = "HTTP_IDEMPOTENCY_KEY"
 REPLAYED_HEADER = "Idempotent-Replayed"
 # 1-255 visible ASCII characters (api-contract.md).
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -48,7 +49,7 @@ _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 def idempotency_key(request) -> str | None:
     """The request's Idempotency-Key, None without one; 400 naming the header if malformed."""
-    value = request.headers.get(IDEMPOTENCY_HEADER)
+    value = request.META.get(_IDEMPOTENCY_META)  # not request.headers: it copies every header
     if value is None:
         return None
     if not _IDEMPOTENCY_KEY.match(value):

@@ -20,6 +20,7 @@ from rest_framework_csv.renderers import CSVRenderer as _CSVRenderer
 from rest_framework_csv.renderers import CSVStreamingRenderer
 
 from .query import QuerySerializer
+from .serializing import validated
 
 CHUNK_BYTES = 64 * 1024
 CSV_MEDIA_TYPE = "text/csv"
@@ -101,7 +102,7 @@ class CSVExportMixin:
 
     def perform_content_negotiation(self, request, force=False):
         if not force:  # `force` is DRF's fallback for rendering an error: no raising then
-            FormatQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
+            validated(FormatQuerySerializer, request.query_params)
         try:
             return super().perform_content_negotiation(request, force)
         except Http404:  # DRF's answer to an unknown ?format=: a bad query parameter is a 400

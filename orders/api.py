@@ -43,8 +43,9 @@ BUSY = error_response(
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _IDEMPOTENCY_META = "HTTP_IDEMPOTENCY_KEY"
 REPLAYED_HEADER = "Idempotent-Replayed"
-# 1-255 visible ASCII characters (api-contract.md).
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+# 1-255 visible ASCII characters (api-contract.md); the schema says so with the same pattern.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 
 def idempotency_key(request) -> str | None:
@@ -110,7 +111,7 @@ class OrderListApi(FilteredListApi):
         parameters=[
             OpenApiParameter(
                 IDEMPOTENCY_HEADER,
-                str,
+                {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
                 location=OpenApiParameter.HEADER,
                 required=False,
                 description="1-255 visible ASCII characters chosen by the client, scoped to the "

@@ -9,7 +9,6 @@ Strict fields: a JSON value of the wrong type is a 400, never coerced (so `{"$gt
 
 import re
 
-from django.core.validators import RegexValidator
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
@@ -95,29 +94,22 @@ def error_response(description: str) -> OpenApiResponse:
 
 
 OBJECT_ID_PATTERN = r"^[0-9a-fA-F]{24}$"
-# A character str.strip() keeps: the whitespace it strips, spelled out, because `\S` reads
-# differently in JSON Schema (ECMA), in Python and under re.ASCII (what a fuzzer may use).
-NOT_BLANK_PATTERN = (
-    r"[^\u0009-\u000d\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+# What a CharField refuses, as schema patterns (shopsite.openapi.ShopAutoSchema): a NUL character
+# (DRF's ProhibitNullCharactersValidator; PostgreSQL's jsonb, under FerretDB, cannot store one).
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+# The whitespace str.strip() drops, spelled out: `\s` reads differently in JSON Schema (ECMA), in
+# Python and under re.ASCII (what a fuzzer may use).
+_WHITESPACE = (
+    r"\u0009-\u000d\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 )
+# No NUL, and a character str.strip() keeps: a trimmed field that may not be blank.
+NOT_BLANK_PATTERN = rf"^[^\u0000]*[^\u0000{_WHITESPACE}][^\u0000]*$"
 
 
 class StrictCharField(serializers.CharField):
     """A JSON string. Surrounding whitespace is trimmed (unless trim_whitespace=False), so what
-    the schema says holds for the string as sent: max_length counts it before trimming, and a
-    field that may not be blank needs a character other than whitespace (NOT_BLANK_PATTERN)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        if (
-            self.trim_whitespace
-            and not self.allow_blank
-            and not any(isinstance(v, RegexValidator) for v in self.validators)
-        ):
-            # Never fails after the blank check; it puts the rule into the schema.
-            self.validators.append(
-                RegexValidator(NOT_BLANK_PATTERN, "This field may not be blank.")
-            )
+    the schema says holds for the string as sent: max_length counts it before trimming (the
+    schema's pattern for blank and NUL: shopsite.openapi.ShopAutoSchema)."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):

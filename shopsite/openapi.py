@@ -6,18 +6,35 @@ shared machinery (authentication, validation, body limit, pagination, backend ou
 here once, so the schema is complete and consistent.
 """
 
+from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
-from shopsite.api import ERROR_DETAIL_SCHEMA, VALIDATION_ERROR_SCHEMA
+from shopsite.api import (
+    ERROR_DETAIL_SCHEMA,
+    NO_NUL_PATTERN,
+    NOT_BLANK_PATTERN,
+    VALIDATION_ERROR_SCHEMA,
+)
 
 
 class ShopAutoSchema(AutoSchema):
-    """drf-spectacular's AutoSchema, plus the bounds a nested list (`many=True`) enforces
-    (allow_empty, min_length, max_length), which drf-spectacular leaves out of the schema."""
+    """drf-spectacular's AutoSchema, plus what DRF enforces and drf-spectacular leaves out of the
+    schema: the bounds of a nested list (`many=True`: allow_empty, min_length, max_length), and
+    as a pattern (unless the field has its own) that a string refuses NUL characters and, when
+    trimmed and not allowed blank, a string of whitespace only."""
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (
+            schema
+            and schema.get("type") == "string"
+            and "pattern" not in schema
+            and any(isinstance(v, ProhibitNullCharactersValidator) for v in field.validators)
+            and not any(isinstance(v, RegexValidator) for v in field.validators)
+        ):
+            blank = getattr(field, "trim_whitespace", False) and not field.allow_blank
+            schema["pattern"] = NOT_BLANK_PATTERN if blank else NO_NUL_PATTERN
         if isinstance(field, serializers.ListSerializer) and (schema or {}).get("type") == "array":
             least = max(field.min_length or 0, 0 if field.allow_empty else 1)
             if least:

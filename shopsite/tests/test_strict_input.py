@@ -144,3 +144,61 @@ def test_an_order_item_product_id_is_24_hex_characters_as_the_schema_says(
     assert item["pattern"] == "^[0-9a-fA-F]{24}$"
     items = schemas["OrderInputRequest"]["properties"]["items"]
     assert (items["minItems"], items["maxItems"]) == (1, 100)
+
+
+def test_every_string_input_refuses_nul_in_the_schema_as_the_api_does(
+    staff_client, mongo, redis_client
+):
+    """Found by make fuzz (seed 2103015049): DRF refuses a NUL character in any string field
+    (PostgreSQL's jsonb, under FerretDB, could not store one), the schema did not say so."""
+    import re
+
+    schema = staff_client.get("/openapi.json?format=json").json()
+    inputs = [
+        (f"{name}.{field}", node)
+        for name, component in schema["components"]["schemas"].items()
+        if name.endswith("Request")
+        for field, node in component.get("properties", {}).items()
+        if node.get("type") == "string" and "format" not in node
+    ] + [
+        (f"{path} ?{param['name']}", param["schema"])
+        for path, operations in schema["paths"].items()
+        for operation in operations.values()
+        for param in operation.get("parameters", [])
+        if param["in"] == "query"
+        and param["schema"].get("type") == "string"
+        and not {"enum", "format"} & set(param["schema"])
+    ]
+    assert len(inputs) > 15
+    for where, node in inputs:
+        assert not re.search(node["pattern"], "a\x00b"), where
+    response = staff_client.post(
+        "/products/",
+        {"name": "a\x00b", "category": "c", "price": "1.00", "stock": 1},
+        format="json",
+    )
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["name"]
+    response = staff_client.get("/orders/?customer=a%00b")
+    assert response.status_code == 400 and "customer" in response.json()["errors"]
+
+
+def test_the_idempotency_key_schema_is_what_the_api_accepts(staff_client, mongo, redis_client):
+    """Found by make fuzz (seed 2103015049): a key with a space was schema-valid."""
+    import re
+
+    schema = staff_client.get("/openapi.json?format=json").json()
+    [header] = [p for p in schema["paths"]["/orders/"]["post"]["parameters"] if p["in"] == "header"]
+    pattern = header["schema"]["pattern"]
+    for key, ok in [
+        ("k-1", True),
+        ("a b", False),
+        ("", False),
+        ("k" * 255, True),
+        ("k" * 256, False),
+        ("é", False),
+    ]:
+        assert bool(re.search(pattern, key)) is ok, key
+        response = staff_client.post(
+            "/orders/", {"customer": "c", "items": []}, format="json", HTTP_IDEMPOTENCY_KEY=key
+        )
+        assert ("Idempotency-Key" in response.json().get("errors", {})) is (not ok), key

@@ -21,13 +21,14 @@ from shopsite.api import (
 class ShopAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema, plus what DRF enforces and drf-spectacular leaves out of the
     schema: the bounds of a nested list (`many=True`: allow_empty, min_length, max_length), and
-    as a pattern (unless the field has its own) that a string refuses NUL characters and, when
-    trimmed and not allowed blank, a string of whitespace only."""
+    as a pattern of a request's string (unless the field has its own) that it refuses NUL
+    characters and, when trimmed and not allowed blank, whitespace only."""
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if (
-            schema
+            direction == "request"
+            and schema
             and schema.get("type") == "string"
             and "pattern" not in schema
             and any(isinstance(v, ProhibitNullCharactersValidator) for v in field.validators)

@@ -6,53 +6,84 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.fuzz_contract import contract_refusal
+from tests.fuzz_contract import IDEMPOTENCY_REUSED, contract_refusal
+
+ORDER = {"customer": "c", "items": [{"product_id": "0" * 24, "quantity": 1}]}
+FUTURE = {**ORDER, "created_at": "9999-01-01T00:00:00Z"}
+PAST = {**ORDER, "created_at": "2020-01-01T00:00:00Z"}
 
 
-def case(method, path, query=None):
-    return SimpleNamespace(method=method, path=path, query=query)
+def case(method, path, *, query=None, body=None, headers=None):
+    return SimpleNamespace(method=method, path=path, query=query, body=body, headers=headers)
 
 
-def answer(body):
-    return SimpleNamespace(json=lambda: json.loads(json.dumps(body)))
+def answer(body, status=400):
+    return SimpleNamespace(status_code=status, json=lambda: json.loads(json.dumps(body)))
 
 
 def errors(value):
     return answer({"detail": "Invalid input.", "errors": value})
 
 
-UNKNOWN = {"items": [{}, {"product_id": ["Unknown product."]}]}
+def order(body, response):
+    return contract_refusal(case("POST", "/orders/", body=body), response)
+
+
+UNKNOWN = {"items": [{"product_id": ["Unknown product."]}]}
 UNAVAILABLE = {"items": [{"product_id": ["Product is not available."]}]}
+IN_FUTURE = {"created_at": ["Must not be in the future."]}
 
 
 @pytest.mark.parametrize(
-    "body", [UNKNOWN, UNAVAILABLE, [{}, UNKNOWN, UNAVAILABLE]], ids=["one", "unavailable", "bulk"]
-)
-def test_an_order_naming_missing_or_unavailable_products_is_excused(body):
-    assert contract_refusal(case("POST", "/orders/"), errors(body))
-
-
-@pytest.mark.parametrize(
-    "body",
+    ("body", "refused"),
     [
-        {"customer": ["This field may not be blank."]},
-        {"items": [{"product_id": ["Must be a 24-character hexadecimal id."]}]},
-        {"items": [{"product_id": ["Unknown product."], "quantity": ["Too big."]}]},
-        {**UNKNOWN, "customer": ["x"]},
-        [UNKNOWN, {"customer": ["x"]}],
-        {"items": []},
-        [{}],
-        {"items": "Unknown product."},
+        (ORDER, UNKNOWN),
+        (ORDER, UNAVAILABLE),
+        ([ORDER, ORDER, ORDER], [{}, UNKNOWN, UNAVAILABLE]),
+        (FUTURE, IN_FUTURE),
+        ([ORDER, FUTURE], [UNKNOWN, IN_FUTURE]),
+    ],
+    ids=["unknown", "unavailable", "bulk", "future", "bulk-future"],
+)
+def test_an_order_refused_as_the_contract_says_is_excused(body, refused):
+    assert order(body, errors(refused))
+
+
+@pytest.mark.parametrize(
+    ("body", "refused"),
+    [
+        (ORDER, {"customer": ["This field may not be blank."]}),
+        (ORDER, {"items": [{"product_id": ["Must be a 24-character hexadecimal id."]}]}),
+        (ORDER, {"items": [{"product_id": ["Unknown product."], "quantity": ["Too big."]}]}),
+        (ORDER, {**UNKNOWN, "customer": ["x"]}),
+        ([ORDER, ORDER], [UNKNOWN, {"customer": ["x"]}]),
+        (ORDER, {"items": []}),
+        ([ORDER], [{}]),
+        (ORDER, {"items": "Unknown product."}),
+        ([ORDER, ORDER], [UNKNOWN]),  # not aligned with the body
+        (PAST, IN_FUTURE),  # a past created_at refused as future: a real bug
+        (ORDER, IN_FUTURE),
+        (FUTURE, {**IN_FUTURE, "customer": ["x"]}),
     ],
 )
-def test_any_other_order_refusal_is_not(body):
-    assert not contract_refusal(case("POST", "/orders/"), errors(body))
+def test_any_other_order_refusal_is_not(body, refused):
+    assert not order(body, errors(refused))
 
 
-def test_only_on_the_order_operation():
-    assert not contract_refusal(case("POST", "/products/"), errors(UNKNOWN))
-    assert not contract_refusal(case("POST", "/orders/"), answer({"detail": "x"}))
-    assert not contract_refusal(case("POST", "/orders/"), answer(["not", "an", "object"]))
+def test_a_reused_idempotency_key_with_another_body_is_excused_only_as_such():
+    reused = answer({"detail": IDEMPOTENCY_REUSED}, status=422)
+    with_key = case("POST", "/orders/", body=ORDER, headers={"Idempotency-Key": "k"})
+    assert contract_refusal(with_key, reused)
+    assert not contract_refusal(case("POST", "/orders/", body=ORDER), reused)
+    assert not contract_refusal(with_key, answer({"detail": "Other."}, status=422))
+    assert not contract_refusal(with_key, answer({"detail": IDEMPOTENCY_REUSED}, status=400))
+
+
+def test_only_on_the_operations_named():
+    assert not contract_refusal(case("POST", "/products/", body=ORDER), errors(UNKNOWN))
+    assert not order(ORDER, answer({"detail": "x"}))
+    assert not order(ORDER, answer(["not", "an", "object"]))
+    assert not order(ORDER, answer(UNKNOWN, status=409))
 
 
 START_AFTER_END = {"start": ["Must not be after end."]}
@@ -67,7 +98,7 @@ START_AFTER_END = {"start": ["Must not be after end."]}
     ],
 )
 def test_a_stats_window_starting_after_its_end_is_excused(query):
-    assert contract_refusal(case("GET", "/stats/sold/", query), errors(START_AFTER_END))
+    assert contract_refusal(case("GET", "/stats/sold/", query=query), errors(START_AFTER_END))
 
 
 @pytest.mark.parametrize(
@@ -81,4 +112,4 @@ def test_a_stats_window_starting_after_its_end_is_excused(query):
     ],
 )
 def test_any_other_stats_refusal_is_not(query, body):
-    assert not contract_refusal(case("GET", "/stats/sold/", query), errors(body))
+    assert not contract_refusal(case("GET", "/stats/sold/", query=query), errors(body))

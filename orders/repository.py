@@ -20,6 +20,7 @@ from pymongo.errors import BulkWriteError
 from shopsite.mongo import ensure_indexes as create_each
 from shopsite.mongo import get_db
 from shopsite.mongo import parse_object_id as parse_id  # noqa: F401  (the app's id parser)
+from shopsite.timeutil import hour_key
 
 from . import summary_repository
 
@@ -55,12 +56,15 @@ def insert_many(docs: list[dict]) -> list[dict]:
     intent): orders already stored are kept, the missing ones written. A failure is raised and
     nothing is removed: the purchase recovery stores the rest later (orders/services.py).
 
-    The orders' days and customers are marked dirty before (naming the orders) and after: the
+    The orders' hours and customers are marked dirty before (naming the orders) and after: the
     first covers a process killed right after the insert, the second guarantees that a recompute
     which started before the insert finished cannot leave the summary marked clean."""
     for doc in docs:
         doc.setdefault("_id", ObjectId())
-    keys = {"days": {doc["day"] for doc in docs}, "customers": {doc["customer"] for doc in docs}}
+    keys = {
+        "hours": {summary_repository.order_hour(doc) for doc in docs},
+        "customers": {doc["customer"] for doc in docs},
+    }
     summary_repository.mark_pending(docs)
     try:
         orders().insert_many(docs, ordered=False)
@@ -89,6 +93,11 @@ def find_day(day: str, projection: dict | None = None) -> list[dict]:
     return list(orders().find({"day": day}, projection))
 
 
+def find_hour(hour: str, projection: dict | None = None) -> list[dict]:
+    """The orders of one UTC hour ("YYYY-MM-DDTHH", equality on `hour`), unsorted."""
+    return list(orders().find({"hour": hour}, projection))
+
+
 def find_customer(name: str, projection: dict | None = None) -> list[dict]:
     """All of one customer's orders (equality on `customer`), unsorted."""
     return list(orders().find({"customer": str(name)}, projection))
@@ -98,6 +107,22 @@ def distinct_days() -> Iterator[str]:
     """Every day with orders: a pass over the whole collection (rebuilds only)."""
     for row in orders().aggregate([{"$group": {"_id": "$day"}}]):
         yield row["_id"]
+
+
+def distinct_hours() -> Iterator[str]:
+    """Every hour with orders: a pass over the whole collection (rebuilds only)."""
+    for row in orders().aggregate([{"$group": {"_id": "$hour"}}]):
+        yield row["_id"]
+
+
+def backfill_hours() -> int:
+    """Give `hour` to orders stored without it (before orders carried it, or restored from such
+    a backup): a pass over the whole collection, for the rebuild. Returns how many changed."""
+    changed = 0
+    for doc in orders().find({"hour": {"$exists": False}}, {"created_at": 1}):
+        orders().update_one({"_id": doc["_id"]}, {"$set": {"hour": hour_key(doc["created_at"])}})
+        changed += 1
+    return changed
 
 
 def distinct_customers() -> Iterator[str]:

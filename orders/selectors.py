@@ -1,16 +1,18 @@
 """Reads of orders (selectors): no writes, no request objects.
 
-Lists walk the days newest first, reading each day's orders by `day` equality; the per-day
-counts of the sales summaries give the totals and let a page skip whole days. A customer's list
-reads that customer's orders by `customer` equality. Nothing sorts or counts all the orders.
+Lists walk the days newest first, reading each day's orders by `day` equality, or a busy day's
+hour by hour (`hour` equality); the per-day and per-hour counts of the sales summaries give the
+totals and let a page skip whole days and hours. Days with dirty hours, and the window's first
+day, are counted hour by hour (dirty hours by reading them). A customer's list reads that
+customer's orders by `customer` equality. Nothing sorts or counts all the orders.
 """
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from shopsite.timeutil import day_key, utcnow
+from shopsite.timeutil import day_key, hour_key, utcnow
 
 from . import repository, stats, summaries
 from . import summary_repository as summary_store
@@ -30,67 +32,118 @@ def _last_month() -> str:
     return day_key(utcnow() + timedelta(days=1))[:7]
 
 
-def _day_orders(day: str, since: datetime | None = None) -> list[dict]:
-    docs = repository.find_day(day)
+# A day with more orders than this is read hour by hour (a page then costs about an hour's
+# orders, not a whole busy day's).
+HOUR_WALK_ABOVE = 100
+
+
+@dataclass
+class _Unit:
+    """A day or an hour of orders in a newest-first walk: its key, its exact count, and its
+    orders once read (newest first). A big day is expanded into its hours when reached."""
+
+    key: str
+    count: int
+    docs: list[dict] | None = None
+
+    def is_big_day(self) -> bool:
+        return len(self.key) == 10 and self.count > HOUR_WALK_ABOVE and self.docs is None
+
+    def orders(self) -> list[dict]:
+        if self.docs is not None:
+            return self.docs
+        find = repository.find_day if len(self.key) == 10 else repository.find_hour
+        return repository.newest_first(find(self.key))  # not kept: an export holds one at a time
+
+
+def _newest_first(docs: list[dict], since: datetime | None) -> list[dict]:
     if since is not None:
         docs = [doc for doc in docs if doc["created_at"] >= since]
     return repository.newest_first(docs)
 
 
+def _hour_units(day: str, dirty: set[str], since: datetime | None = None) -> list[_Unit]:
+    """The day's hours with orders, newest first (those at or after `since`): counts from the
+    stored hour summaries; dirty hours, and the hour `since` falls in, read and counted."""
+    stored = summary_store.hour_docs(day, {"orders": 1})
+    first = hour_key(since) if since is not None else ""
+    units = []
+    for hour in sorted(set(stored) | {h for h in dirty if h[:10] == day}, reverse=True):
+        if hour < first:
+            continue
+        if hour in dirty or hour == first:
+            docs = _newest_first(repository.find_hour(hour), since)
+            units.append(_Unit(hour, len(docs), docs))
+        else:
+            units.append(_Unit(hour, stored[hour]["orders"]))
+    return [unit for unit in units if unit.count]
+
+
+def _day_units(days: Iterator[tuple[str, int]], dirty: set[str], since: datetime | None):
+    """Units newest first from stored (day, count) pairs (newest first), with dirty days (and the
+    day `since` falls in) walked hour by hour, since their stored counts may be stale."""
+    first = day_key(since) if since is not None else ""
+    pending = sorted({hour[:10] for hour in dirty if hour[:10] >= first}, reverse=True)
+    for day, count in days:
+        while pending and pending[0] > day:
+            yield from _hour_units(pending.pop(0), dirty, since)
+        if pending and pending[0] == day:
+            pending.pop(0)
+            yield from _hour_units(day, dirty, since)
+        elif day == first:
+            yield from _hour_units(day, dirty, since)
+        else:
+            yield _Unit(day, count)
+    for day in pending:
+        yield from _hour_units(day, dirty, since)
+
+
+def _walk(units: Iterable[_Unit], dirty: set[str], skip: int = 0) -> Iterator[dict]:
+    """The orders of the units newest first from position `skip`, jumping over whole units."""
+    for unit in units:
+        if skip >= unit.count:
+            skip -= unit.count
+            continue
+        if unit.is_big_day():
+            yield from _walk(_hour_units(unit.key, dirty), dirty, skip)
+        else:
+            yield from unit.orders()[skip:]
+        skip = 0
+
+
 def orders_recent(*, limit: int = 100) -> list[dict]:
-    """The `limit` newest orders: the newest days' orders until there are enough."""
-    summaries.refresh_days()
-    found: list[dict] = []
-    for day, _ in summary_store.day_counts_newest_first(_last_month()):
-        found.extend(_day_orders(day))
-        if len(found) >= limit:
-            break
-    return found[:limit]
+    """The `limit` newest orders: the newest days' (or busy days' hours') orders until enough."""
+    dirty = summaries.dirty_hours()
+    days = summary_store.day_counts_newest_first(_last_month())
+    return list(itertools.islice(_walk(_day_units(days, dirty, None), dirty), limit))
 
 
 @dataclass
 class _Window:
-    """The orders since a moment, as newest-first (day, count) pairs; the oldest day is partial,
-    so its orders are read (and kept) to count them."""
+    """The orders since a moment, as newest-first units of exact counts."""
 
     since: datetime
     customer: str | None
-    days: list[tuple[str, int]] = field(default_factory=list)
-    loaded: dict[str, list[dict]] = field(default_factory=dict)
+    units: list[_Unit] = field(default_factory=list)
+    dirty: set[str] = field(default_factory=set)
 
     def __post_init__(self):
         if self.customer is not None:
             # One customer's orders, by equality: no summaries needed.
-            docs = repository.find_customer(self.customer)
-            mine = repository.newest_first([d for d in docs if d["created_at"] >= self.since])
-            self.days = [("", len(mine))]
-            self.loaded[""] = mine
+            docs = _newest_first(repository.find_customer(self.customer), self.since)
+            self.units = [_Unit("", len(docs), docs)]
             return
-        summaries.refresh_days()
-        first = day_key(self.since)
-        counts = summary_store.day_counts_from(first, _last_month())
-        if counts and counts[-1][0] == first:
-            edge = _day_orders(first, self.since)
-            self.loaded[first] = edge
-            counts[-1] = (first, len(edge))
-        self.days = counts
+        self.dirty = summaries.dirty_hours()  # first: summaries read after it are as new
+        days = summary_store.day_counts_from(day_key(self.since), _last_month())
+        self.units = list(_day_units(iter(days), self.dirty, self.since))
 
     @property
     def count(self) -> int:
-        return sum(count for _, count in self.days)
-
-    def orders(self, day: str) -> list[dict]:
-        # Not kept: an export walks every day, holding one day at a time.
-        return self.loaded[day] if day in self.loaded else _day_orders(day)
+        return sum(unit.count for unit in self.units)
 
     def iterate(self, skip: int = 0) -> Iterator[dict]:
-        """The orders newest first from position `skip`, jumping over whole days."""
-        for day, count in self.days:
-            if skip >= count:
-                skip -= count
-                continue
-            yield from self.orders(day)[skip:]
-            skip = 0
+        """The orders newest first from position `skip`."""
+        return _walk(self.units, self.dirty, skip)
 
 
 def _window(days: int, customer: str | None) -> _Window:

@@ -1,22 +1,24 @@
-"""Sales statistics from the per-day summaries (orders/summaries.py), never from all the orders.
+"""Sales statistics from the hour and day summaries (orders/summaries.py), never from all orders.
 
-A window [start, end) is cut into whole UTC days, read from the summaries (by `month` equality,
-at most a month's documents per query), and at most two partial edge days, read from `orders`
-by `day` equality and filtered to the window in Python: the cost follows the window's days (and
-the edge days' orders), not the size of `orders`. Summaries of days with dirty markers are
-recomputed first, so every figure is exact. A customer's figures are that customer's summary.
+A window [start, end) is cut into whole UTC days, read from the day summaries (by `month`
+equality, at most a month's documents per query), and at most two partial edge days, read hour
+by hour: the stored summaries of their whole hours (by `day` equality) and the orders of at most
+two partial edge hours (by `hour` equality, filtered to the window). Hours with dirty markers
+(and their days) are summarised from their orders instead, so every figure is exact and no read
+waits for a recompute. The cost follows the window's days and the edge hours' orders, not the
+size of `orders`. A customer's figures are that customer's summary.
 """
 
 from datetime import UTC, datetime, time, timedelta
 
 from shopsite.timeutil import as_utc, day_key
 
-from . import repository, summaries
+from . import figures, repository, summaries
 from . import summary_repository as store
 
 BREAKDOWNS = ("product", "category", "day")
 ONE_DAY = timedelta(days=1)
-_TOTALS = {"orders": 1, "quantity": 1, "revenue_cents": 1}
+ONE_HOUR = timedelta(hours=1)
 
 
 def _midnight_after(moment: datetime) -> datetime:
@@ -42,59 +44,81 @@ def _split(start: datetime, end: datetime) -> tuple[list[str], list[tuple]]:
     return whole, partial
 
 
-def _edge_summaries(partial) -> list[tuple[str, tuple]]:
-    """Each partial day summarised from its orders inside the window (day equality)."""
+def _hour_bounds(hour: str) -> tuple[datetime, datetime]:
+    start = datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=UTC)
+    return start, start + ONE_HOUR
+
+
+def _day_from_hours(day, dirty, since, until, projection) -> list[dict]:
+    """Summaries covering the day's part in [since, until): stored hours that are clean and
+    wholly inside, the rest (dirty hours, the partial edge hours) from their orders."""
+    stored = store.hour_docs(day, projection)
     found = []
-    for day, since, until in partial:
-        docs = repository.find_day(day, summaries.DAY_FIELDS)
-        summary = summaries.summarize_day(d for d in docs if since <= d["created_at"] < until)
-        if summary:
-            found.append((day, summary))
-    return found
+    for number in range(24):
+        hour = f"{day}T{number:02d}"
+        first, after = _hour_bounds(hour)
+        if after <= since or first >= until:
+            continue
+        inside = since <= first and after <= until
+        if inside and hour not in dirty:
+            if hour in stored:
+                found.append(stored[hour])
+        elif inside or hour in stored or hour in dirty:
+            found.append(
+                summaries.hour_from_orders(
+                    hour, None if inside else since, None if inside else until
+                )
+            )
+    return [summary for summary in found if summary]
 
 
-def _parts(start: datetime, end: datetime):
+_KINDS = {
+    "totals": (store.DAYS, dict.fromkeys(figures.FIGURES, 1)),
+    "products": (store.DAY_LINES, {"products": 1}),
+    "categories": (store.DAY_LINES, {"categories": 1}),
+    "customers": (store.DAY_CUSTOMERS, {"customers": 1}),
+}
+
+
+def _pieces(start: datetime, end: datetime, part: str) -> list[tuple[str, dict]]:
+    """(day, summary) pieces covering start <= t < end, carrying `part` (see _KINDS): whole
+    clean days from the day summaries, the other days hour by hour (_day_from_hours)."""
     whole, partial = _split(start, end)
-    summaries.refresh_days()  # every dirty day first: the stored summaries are then exact
-    return whole, _edge_summaries(partial)
+    dirty = summaries.dirty_hours()  # first: summaries read after it are at least as new
+    dirty_days = {hour[:10] for hour in dirty}
+    kind, projection = _KINDS[part]
+    clean = [day for day in whole if day not in dirty_days]
+    pieces = [(doc["_id"], doc) for doc in store.day_docs(kind, clean, projection)]
+    edges = [(day, *_day_bounds(day)) for day in whole if day in dirty_days] + partial
+    for day, since, until in edges:
+        pieces += [(day, piece) for piece in _day_from_hours(day, dirty, since, until, projection)]
+    return pieces
+
+
+def _day_bounds(day: str) -> tuple[datetime, datetime]:
+    start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC)
+    return start, start + ONE_DAY
 
 
 def sold_totals(start: datetime, end: datetime) -> dict:
     """Units sold, number of orders and revenue (cents) of orders with start <= created_at < end."""
-    return _totals(*_parts(start, end))
-
-
-def _totals(whole, edges) -> dict:
-    rows = [*store.day_docs(store.DAYS, whole, _TOTALS), *(s[0] for _, s in edges)]
+    total = figures.merge((piece for _, piece in _pieces(start, end, "totals")), parts=()) or {}
     return {
-        "total_quantity": sum(row["quantity"] for row in rows),
-        "orders": sum(row["orders"] for row in rows),
-        "revenue_cents": sum(row["revenue_cents"] for row in rows),
+        "total_quantity": total.get("quantity", 0),
+        "orders": total.get("orders", 0),
+        "revenue_cents": total.get("revenue_cents", 0),
     }
-
-
-def _merge(rows, key: str, figures: tuple[str, ...]) -> dict[str, dict]:
-    merged: dict[str, dict] = {}
-    for row in rows:
-        into = merged.get(row[key])
-        if into is None:
-            merged[row[key]] = dict(row)
-            continue
-        for figure in figures:
-            into[figure] += row[figure]
-        if "last_at" in row and _latest(row) > _latest(into):
-            into.update(name=row["name"], last_at=row["last_at"], last_id=row["last_id"])
-    return merged
-
-
-def _latest(row: dict) -> tuple:
-    return row["last_at"], row["last_id"]
 
 
 def _ranked(merged: dict[str, dict], key: str, limit: int | None) -> list[dict]:
     """By revenue, largest first; ties by key."""
     rows = sorted(merged.values(), key=lambda row: (-row["revenue_cents"], row[key]))
     return rows[:limit] if limit is not None else rows
+
+
+def _rows(start, end, part: str) -> dict[str, dict]:
+    rows = (row for _, piece in _pieces(start, end, part) for row in piece[part])
+    return figures.merge_rows(rows, figures.PARTS[part])
 
 
 def sold_breakdown(start: datetime, end: datetime, by: str, limit: int | None = None) -> list[dict]:
@@ -106,55 +130,46 @@ def sold_breakdown(start: datetime, end: datetime, by: str, limit: int | None = 
     """
     if by not in BREAKDOWNS:
         raise ValueError(f"by must be one of {', '.join(BREAKDOWNS)}")
-    whole, edges = _parts(start, end)
     if by == "day":
-        rows = [
-            {"day": doc["_id"], **{name: doc[name] for name in _TOTALS}}
-            for doc in store.day_docs(store.DAYS, whole, _TOTALS)
-        ]
-        rows += [{"day": day, **summary[0]} for day, summary in edges]
-        rows.sort(key=lambda row: row["day"])
+        per_day: dict[str, list] = {}
+        for day, piece in _pieces(start, end, "totals"):
+            per_day.setdefault(day, []).append(piece)
+        rows = []
+        for day in sorted(per_day):
+            total = figures.merge(per_day[day], parts=())
+            rows.append({"day": day, **{name: total[name] for name in figures.FIGURES}})
         return rows[:limit] if limit is not None else rows
-    field = "products" if by == "product" else "categories"
-    lines = [
-        *(row for doc in store.day_docs(store.DAY_LINES, whole, {field: 1}) for row in doc[field]),
-        *(row for _, summary in edges for row in summary[1][field]),
-    ]
     if by == "category":
-        merged = _merge(lines, "category", ("quantity", "revenue_cents"))
         return [
             {"category": row["category"], "quantity": row["quantity"],
              "revenue_cents": row["revenue_cents"]}
-            for row in _ranked(merged, "category", limit)
+            for row in _ranked(_rows(start, end, "categories"), "category", limit)
         ]  # fmt: skip
-    merged = _merge(lines, "product_id", ("quantity", "revenue_cents"))
     return [
         {"product_id": row["product_id"], "name": row["name"], "quantity": row["quantity"],
          "revenue_cents": row["revenue_cents"]}
-        for row in _ranked(merged, "product_id", limit)
+        for row in _ranked(_rows(start, end, "products"), "product_id", limit)
     ]  # fmt: skip
 
 
 def top_customers(start: datetime, end: datetime, limit: int = 10) -> list[dict]:
     """Customers by money spent in the window, largest first (ties by name): {"customer",
     "orders", "revenue_cents"}."""
-    whole, edges = _parts(start, end)
     rows = [
-        *(
-            row
-            for doc in store.day_docs(store.DAY_CUSTOMERS, whole, {"customers": 1})
-            for row in doc["customers"]
-        ),
-        *(row for _, summary in edges for row in summary[2]),
+        {
+            "customer": row["customer"],
+            "orders": row["orders"],
+            "revenue_cents": row["revenue_cents"],
+        }
+        for row in _rows(start, end, "customers").values()
     ]
-    merged = _merge(rows, "customer", ("orders", "revenue_cents"))
-    return _ranked(merged, "customer", limit)
+    return sorted(rows, key=lambda row: (-row["revenue_cents"], row["customer"]))[:limit]
 
 
 def customer_totals(name: str) -> dict | None:
     """All of one customer's orders: {"customer", "orders", "total_spent_cents",
     "average_order_cents" (rounded half up), "first_order_at", "last_order_at"}; None if none."""
-    doc = summaries.fresh_customer(name)
+    doc = summaries.customer_summary(name)
     if doc is None:
         return None
     count, spent = doc["orders"], doc["total_cents"]

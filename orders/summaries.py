@@ -1,22 +1,26 @@
-"""Sales summaries per UTC day and per customer, recomputed from the orders (Computed pattern).
+"""Sales summaries per UTC hour, per day and per customer, recomputed from the orders (Computed
+pattern).
 
 Never incremented: FerretDB's updates are read-then-replace and nothing is transactional, so a
-summary is always recomputed whole from its day's (or customer's) orders, under a per-key Redis
-lock, whenever dirty markers say it may be stale. Why that is exact, whatever interleaving:
+summary is always recomputed whole: an hour's from that hour's orders, a day's as the sum of its
+hours, a customer's from that customer's orders. The unit of recompute is the hour, so keeping a
+busy day fresh costs what one hour holds. Why it is exact, whatever the interleaving:
 
-- Each insert writes a marker per day and customer BEFORE the orders (naming their ids) and one
+- Each insert writes a marker per hour and customer BEFORE the orders (naming their ids) and one
   AFTER them (orders/repository.insert_many). Inserts are atomic on both servers.
-- A recompute reads the key's markers first, then its orders, writes the summary, then deletes
-  only markers it saw: an "after" marker (the orders it covers were visible to the read), or a
+- A recompute (the worker's periodic refresh, `refresh_summaries`, the rebuild) reads the key's
+  markers first, then its orders, writes the hour, re-sums its day under the day's lock, and only
+  then deletes the markers it saw: an "after" marker (its orders were visible to the read), or a
   "before" marker whose orders the read did see, or whose insert is older than PENDING_GRACE
   (it failed or its process died before inserting). An order the read missed was inserted after
-  the markers were read, so its "after" marker is still there (or, if its writer died before
-  writing it, its "before" marker is kept): the key stays dirty and is recomputed again.
-- Recomputes of one key are serialised by the lock; one that finds its lock expired writes
-  nothing, or marks the key dirty again if it lost the lock after writing.
-- Readers (stats, order lists) recompute every dirty day, and the asked customer, first, so
-  every answer is exact; a store without the `built` marker (new, wiped, restored without
-  summaries) is rebuilt from the orders on the first read.
+  the markers were read, so its "after" marker (or, if its writer died, its "before" one) stays.
+- Recomputes of one hour are serialised by its lock, re-sums of one day by the day's lock (the
+  last re-sum reads every hour written before it); one that finds its lock expired writes
+  nothing, or marks the hour dirty again if it lost the lock after writing.
+- Reads take no lock and write nothing: they read the markers first, use the stored summaries
+  of clean hours and days, and summarise dirty hours (and a dirty customer) from their orders in
+  memory. A hot hour never makes a read wait, and every answer is exact. A store without the
+  BUILT marker (new, wiped, restored) is marked dirty everywhere on first use.
 """
 
 import contextlib
@@ -32,6 +36,7 @@ from shopsite.redis_client import get_redis
 
 from . import repository
 from . import summary_repository as store
+from .figures import FIGURES, merge, summarize, summarize_customer
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +44,7 @@ LOCK_PREFIX = "sales-summary-lock:"
 # A "before" marker whose orders are still not visible after this long belongs to an insert
 # that failed or never happened (far beyond the MongoDB socket timeout).
 PENDING_GRACE = timedelta(minutes=10)
-DAY_FIELDS = {"created_at": 1, "customer": 1, "items": 1, "total_cents": 1, "quantity": 1}
+ORDER_FIELDS = {"created_at": 1, "customer": 1, "items": 1, "total_cents": 1, "quantity": 1}
 CUSTOMER_FIELDS = {"created_at": 1, "total_cents": 1}
 
 
@@ -50,61 +55,16 @@ class SummaryBusy(BackendUnavailable):
         super().__init__("mongodb", f"sales summary {key} busy")
 
 
-# --- computing from orders (pure) ---------------------------------------------------------------
-
-
-def summarize_day(docs: Iterable[dict]) -> tuple[dict, dict, list] | None:
-    """(totals, {"products", "categories"}, customers) of some orders of one day; None if none.
-
-    products: {product_id, name, category, quantity, revenue_cents, last_at, last_id}: the name
-    recorded by the latest order (created_at, then _id), so windows can pick the latest name.
-    """
-    totals = {"orders": 0, "quantity": 0, "revenue_cents": 0}
-    products: dict[str, dict] = {}
-    categories: dict[str, dict] = {}
-    customers: dict[str, dict] = {}
-    for doc in docs:
-        totals["orders"] += 1
-        totals["quantity"] += doc["quantity"]
-        totals["revenue_cents"] += doc["total_cents"]
-        buyer = customers.setdefault(
-            doc["customer"], {"customer": doc["customer"], "orders": 0, "revenue_cents": 0}
-        )
-        buyer["orders"] += 1
-        buyer["revenue_cents"] += doc["total_cents"]
-        stamp = (doc["created_at"], str(doc["_id"]))
-        for item in doc["items"]:
-            row = products.setdefault(
-                item["product_id"],
-                {"product_id": item["product_id"], "quantity": 0, "revenue_cents": 0,
-                 "last_at": None, "last_id": ""},
-            )  # fmt: skip
-            row["quantity"] += item["quantity"]
-            row["revenue_cents"] += item["line_total_cents"]
-            if row["last_at"] is None or stamp > (row["last_at"], row["last_id"]):
-                row.update(name=item["name"], category=item["category"])
-                row["last_at"], row["last_id"] = stamp
-            group = categories.setdefault(
-                item["category"], {"category": item["category"], "quantity": 0, "revenue_cents": 0}
-            )
-            group["quantity"] += item["quantity"]
-            group["revenue_cents"] += item["line_total_cents"]
-    if not totals["orders"]:
-        return None
-    lines = {"products": list(products.values()), "categories": list(categories.values())}
-    return totals, lines, list(customers.values())
-
-
-def summarize_customer(docs: Iterable[dict]) -> dict | None:
-    count, total, first, last = 0, 0, None, None
-    for doc in docs:
-        count += 1
-        total += doc["total_cents"]
-        first = doc["created_at"] if first is None else min(first, doc["created_at"])
-        last = doc["created_at"] if last is None else max(last, doc["created_at"])
-    if not count:
-        return None
-    return {"orders": count, "total_cents": total, "first_order_at": first, "last_order_at": last}
+def hour_from_orders(hour: str, since: datetime | None = None, until: datetime | None = None):
+    """The hour's summary straight from its orders (optionally only since <= t < until)."""
+    docs = repository.find_hour(hour, ORDER_FIELDS)
+    if since is not None or until is not None:
+        docs = [
+            doc for doc in docs
+            if (since is None or doc["created_at"] >= since)
+            and (until is None or doc["created_at"] < until)
+        ]  # fmt: skip
+    return summarize(docs)
 
 
 # --- keeping them fresh -------------------------------------------------------------------------
@@ -142,57 +102,96 @@ def _removable(markers: list[dict], seen_ids: set) -> list:
     return removable
 
 
-def _refresh(
-    key: str, markers, read, write, dirty: store.SummaryCollection, field: dict, mark
-) -> None:
-    """Recompute one summary from its orders (see the module docstring for the order of steps)."""
-    with _locked(key) as lock:
-        seen = markers()
-        docs = read()
+def resum_day(day: str) -> None:
+    """The day's three documents as the sum of its stored hours (serialised per day: the last
+    re-sum reads every hour written before it started)."""
+    with _locked("day:" + day) as lock:
+        total = merge(store.hour_docs(day).values())
         if not lock.owned():
-            return  # another recompute may be running: write nothing, the markers stay
-        write(docs)
-        store.clear_markers(dirty, field, _removable(seen, {doc["_id"] for doc in docs}))
+            raise SummaryBusy("day:" + day)  # the caller keeps its hour dirty
+        figures = {name: total[name] for name in FIGURES} if total else None
+        lines = {part: total[part] for part in ("products", "categories")} if total else {}
+        store.write_day(day, day[:7], figures, lines, total["customers"] if total else [])
+
+
+def _recompute_hour(hour: str) -> list | None:
+    """Write the hour's summary from its orders; returns the markers that may be deleted once
+    its day is re-summed (None: nothing written, its markers stay)."""
+    with _locked("hour:" + hour) as lock:
+        seen = store.hour_markers(hour)
+        docs = repository.find_hour(hour, ORDER_FIELDS)
         if not lock.owned():
-            mark()
+            return None  # another recompute may be running: write nothing
+        store.write_hour(hour, summarize(docs))
+        if not lock.owned():
+            store.mark_dirty(hours=[hour])  # a newer summary may have been overwritten
+            return None
+        return _removable(seen, {doc["_id"] for doc in docs})
 
 
-def refresh_day(day: str) -> None:
-    """Recompute one day's summary from its orders."""
+def refresh_hours(hours: Iterable[str]) -> int:
+    """Recompute the given hours, then their days (one re-sum per day), then delete the markers
+    they saw (see the module docstring). A busy hour or day stays dirty. Returns how many hours
+    were recomputed."""
+    by_day: dict[str, list[str]] = {}
+    for hour in sorted(set(hours)):
+        by_day.setdefault(hour[:10], []).append(hour)
+    done = 0
+    for day, day_hours in by_day.items():
+        written = []
+        for hour in day_hours:
+            try:
+                removable = _recompute_hour(hour)
+            except SummaryBusy:
+                logger.info("sales summary of hour %s busy; left for the next pass", hour)
+                continue
+            if removable is not None:
+                written.append((hour, removable))
+        try:
+            resum_day(day)
+        except SummaryBusy:
+            logger.info("sales summary of day %s busy; its hours stay dirty", day)
+            continue
+        for hour, removable in written:
+            store.clear_markers(store.DIRTY_HOURS, {"hour": hour}, removable)
+        done += len(written)
+    return done
 
-    def write(docs):
-        totals, lines, customers = summarize_day(docs) or (None, {}, [])
-        store.write_day(day, day[:7], totals, lines, customers)
 
-    _refresh(
-        "day:" + day,
-        markers=lambda: store.day_markers(day),
-        read=lambda: repository.find_day(day, DAY_FIELDS),
-        write=write,
-        dirty=store.DIRTY_DAYS,
-        field={"day": day},
-        mark=lambda: store.mark_dirty(days=[day]),
-    )
+def refresh_hour(hour: str) -> None:
+    """Recompute one hour's summary from its orders, then its day's."""
+    refresh_hours([hour])
 
 
 def refresh_customer(name: str) -> None:
     """Recompute one customer's summary from that customer's orders."""
-    _refresh(
-        "customer:" + name,
-        markers=lambda: store.customer_markers(name),
-        read=lambda: repository.find_customer(name, CUSTOMER_FIELDS),
-        write=lambda docs: store.write_customer(name, summarize_customer(docs)),
-        dirty=store.DIRTY_CUSTOMERS,
-        field={"customer": name},
-        mark=lambda: store.mark_dirty(customers=[name]),
-    )
+    with _locked("customer:" + name) as lock:
+        seen = store.customer_markers(name)
+        docs = repository.find_customer(name, CUSTOMER_FIELDS)
+        if not lock.owned():
+            return
+        store.write_customer(name, summarize_customer(docs))
+        store.clear_markers(
+            store.DIRTY_CUSTOMERS,
+            {"customer": name},
+            _removable(seen, {doc["_id"] for doc in docs}),
+        )
+        if not lock.owned():
+            store.mark_dirty(customers=[name])
 
 
 def mark_everything_dirty() -> None:
-    """Every day and customer with orders or with a summary: recomputed on the next refresh."""
-    days = set(repository.distinct_days()) | store.all_summary_days()
+    """Every hour and customer with orders or with a summary: recomputed on the next refresh
+    (and summarised from the orders by reads until then). Orders stored before they carried
+    their hour get it first."""
+    backfilled = repository.backfill_hours()
+    if backfilled:
+        logger.info("gave %d stored orders their hour", backfilled)
+    hours = set(repository.distinct_hours()) | store.all_summary_hours()
+    # Days summarised before hours existed: their day documents are re-summed (emptied) too.
+    hours |= {day + "T00" for day in store.all_summary_days()}
     customers = set(repository.distinct_customers()) | store.all_summary_customers()
-    store.mark_dirty(days=days, customers=customers)
+    store.mark_dirty(hours=hours, customers=customers)
     store.set_built()
 
 
@@ -207,113 +206,31 @@ def ensure_built() -> None:
         mark_everything_dirty()
 
 
-def dirty_days() -> list[str]:
-    return sorted({marker["day"] for marker in store.dirty_day_markers()})
-
-
-def refresh_days(days: Iterable[str] | None = None) -> None:
-    """Recompute the given days, or every dirty day, so the day summaries are exact."""
+def dirty_hours() -> set[str]:
+    """The hours whose stored summaries may be stale (read BEFORE reading any summary)."""
     ensure_built()
-    for day in dirty_days() if days is None else days:
-        refresh_day(day)
+    return store.dirty_hours()
 
 
-def fresh_customer(name: str) -> dict | None:
-    """The customer's exact summary (recomputed first if dirty); None without orders."""
+def customer_summary(name: str) -> dict | None:
+    """The customer's exact summary: the stored one, or from the orders while it is dirty."""
     ensure_built()
     if store.customer_markers(name):
-        refresh_customer(name)
+        return summarize_customer(repository.find_customer(name, CUSTOMER_FIELDS))
     return store.customer(name)
 
 
-def refresh_all(progress=None) -> None:
-    """Every dirty day and customer (the rebuild, and the bench after a bulk import)."""
+def refresh_all() -> int:
+    """Recompute every dirty hour and customer (the worker, every few seconds; the rebuild; the
+    bench after a bulk import). Returns how many hours and customers it recomputed."""
     ensure_built()
-    days = dirty_days()
-    customers = sorted(store.dirty_customer_names())
-    keys = [(refresh_day, day) for day in days] + [(refresh_customer, name) for name in customers]
-    for refresh, key in keys:
+    done = refresh_hours(store.dirty_hours())
+    for name in sorted(store.dirty_customer_names()):
         try:
-            refresh(key)
+            refresh_customer(name)
+            done += 1
         except SummaryBusy:
-            # Another process holds this key (a read recomputing a busy day): it stays dirty
-            # for them or the next pass, and one hot day never starves every later key.
-            logger.info("sales summary %s busy; left for its holder or the next pass", key)
-        if progress:
-            progress()
-
-
-# --- rebuild and verification -------------------------------------------------------------------
-
-
-def _normal_day(totals: dict | None, lines: dict | None, customers: list | None) -> dict | None:
-    """A comparable form of one day's summary (lists keyed, storage fields dropped)."""
-    if not totals:
-        return None
-    return {
-        "totals": {name: totals[name] for name in ("orders", "quantity", "revenue_cents")},
-        "products": {row["product_id"]: row for row in (lines or {}).get("products", [])},
-        "categories": {row["category"]: row for row in (lines or {}).get("categories", [])},
-        "customers": {row["customer"]: row for row in customers or []},
-    }
-
-
-def _day_difference(day: str) -> str | None:
-    """What differs between the day's stored summary and its orders (None: nothing, or the day
-    changed meanwhile and is dirty, so the stored one is not yet due)."""
-    markers = store.day_markers(day)
-    expected = summarize_day(repository.find_day(day, DAY_FIELDS))
-    expected = _normal_day(*expected) if expected else None
-    days_doc, lines_doc, customers_doc = store.stored_day(day)
-    stored = _normal_day(days_doc, lines_doc, (customers_doc or {}).get("customers"))
-    if stored == expected or markers or store.day_markers(day):
-        return None
-    if stored is None or expected is None:
-        return (
-            f"day {day}: stored {'nothing' if stored is None else stored['totals']}, "
-            f"orders give {'nothing' if expected is None else expected['totals']}"
-        )
-    parts = [name for name in expected if expected[name] != stored[name]]
-    return (
-        f"day {day}: {', '.join(parts)} differ ({stored['totals']} stored, "
-        f"{expected['totals']} from the orders)"
-    )
-
-
-def _customer_difference(name: str) -> str | None:
-    markers = store.customer_markers(name)
-    expected = summarize_customer(repository.find_customer(name, CUSTOMER_FIELDS))
-    stored = store.customer(name)
-    if stored is not None:
-        stored = {key: stored[key] for key in ("orders", "total_cents", "first_order_at",
-                                               "last_order_at")}  # fmt: skip
-    if stored == expected or markers or store.customer_markers(name):
-        return None
-    return f"customer {name!r}: stored {stored}, orders give {expected}"
-
-
-def rebuild(*, verify: bool, progress=None) -> list[str]:
-    """Compare every day's and customer's summary with its orders; unless verifying only,
-    recompute each of them. Returns the differences found (before the rebuild fixed them)."""
-    if verify:
-        refresh_all()  # pending changes are not differences
-    days = sorted(set(repository.distinct_days()) | store.all_summary_days())
-    customers = sorted(set(repository.distinct_customers()) | store.all_summary_customers())
-    if progress:
-        progress(total=len(days) + len(customers))
-    differences = []
-    for kind, keys, compare, recompute in (
-        ("day", days, _day_difference, refresh_day),
-        ("customer", customers, _customer_difference, refresh_customer),
-    ):
-        for key in keys:
-            difference = compare(key)
-            if difference:
-                differences.append(difference)
-            if not verify:
-                recompute(key)
-            if progress:
-                progress(step=kind)
-    if not verify:
-        store.set_built()
-    return differences
+            # Another process holds this key: it stays dirty for them or the next pass, and
+            # one busy key never starves every later one.
+            logger.info("sales summary of customer %r busy; left for the next pass", name)
+    return done

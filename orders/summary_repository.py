@@ -1,16 +1,19 @@
 """The sales summaries' collections (MongoDB's Computed pattern): the only module touching them.
 
 Derived data, recomputable from `orders` at any time (orders/summaries.py does it):
+- `sales_hours`          {_id: hour, day, orders, quantity, revenue_cents, products, categories,
+                         customers}: one UTC hour's orders, the unit that is recomputed;
 - `sales_days`           {_id: day, month, orders, quantity, revenue_cents}: small, so the
                          order lists can list days and their counts cheaply;
 - `sales_day_lines`      {_id: day, month, products: [...], categories: [...]};
-- `sales_day_customers`  {_id: day, month, customers: [...]} (the Sales page's top customers);
+- `sales_day_customers`  {_id: day, month, customers: [...]} (the Sales page's top customers)
+                         (the three day collections are sums of the day's hours);
 - `sales_customers`      {_id: customer, orders, total_cents, first_order_at, last_order_at};
-- `sales_dirty_days` / `sales_dirty_customers`: one marker per write and key, {_id, day} or
-  {_id, customer}; a key with markers has a summary that may be stale;
-- `sales_meta`           {_id: "built"} once the summaries cover every order.
-Every read here is an equality on `_id`, `month`, `day` or `customer` (an index on MongoDB, a
-pushed-down filter served by a GIN index on FerretDB/PostgreSQL), except the long-window
+- `sales_dirty_hours` / `sales_dirty_customers`: one marker per write and key, {_id, hour, day}
+  or {_id, customer}; a key with markers has a summary that may be stale;
+- `sales_meta`           {_id: BUILT} once the summaries cover every order.
+Every read here is an equality on `_id`, `month`, `day`, `hour` or `customer` (an index on
+MongoDB, a pushed-down filter served by a GIN index on FerretDB/PostgreSQL), except the long-window
 fallback of day_docs and the order lists, which read the small `sales_days` documents only.
 """
 
@@ -22,8 +25,10 @@ from pymongo.collection import Collection
 
 from shopsite.mongo import ensure_indexes as create_each
 from shopsite.mongo import get_db
+from shopsite.timeutil import hour_key
 
-BUILT = "built"
+# Per-hour summaries came after per-day ones: a store built before them is rebuilt on first use.
+BUILT = "built-hourly"
 
 
 class SummaryCollection:
@@ -47,15 +52,16 @@ def _by(field: str) -> list[IndexModel]:
 
 
 # Every name starts with "sales_" (orders.services.SUMMARY_COLLECTION_PREFIX: not backed up).
+HOURS = SummaryCollection("sales_hours", ["_id", "day"], _by("day"))
 DAYS = SummaryCollection("sales_days", ["_id", "month"], _by("month"))
 DAY_LINES = SummaryCollection("sales_day_lines", ["_id", "month"], _by("month"))
 DAY_CUSTOMERS = SummaryCollection("sales_day_customers", ["_id", "month"], _by("month"))
 CUSTOMERS = SummaryCollection("sales_customers", ["_id"], [])
-DIRTY_DAYS = SummaryCollection("sales_dirty_days", ["_id", "day"], _by("day"))
+DIRTY_HOURS = SummaryCollection("sales_dirty_hours", ["_id", "hour"], _by("hour"))
 DIRTY_CUSTOMERS = SummaryCollection("sales_dirty_customers", ["_id", "customer"], _by("customer"))
 META = SummaryCollection("sales_meta", ["_id"], [])
 
-ALL = [DAYS, DAY_LINES, DAY_CUSTOMERS, CUSTOMERS, DIRTY_DAYS, DIRTY_CUSTOMERS, META]
+ALL = [HOURS, DAYS, DAY_LINES, DAY_CUSTOMERS, CUSTOMERS, DIRTY_HOURS, DIRTY_CUSTOMERS, META]
 PER_DAY = [DAYS, DAY_LINES, DAY_CUSTOMERS]
 
 
@@ -63,14 +69,14 @@ PER_DAY = [DAYS, DAY_LINES, DAY_CUSTOMERS]
 
 
 def mark_pending(orders: list[dict]) -> None:
-    """Before an insert: one marker per day and customer naming the orders about to be written."""
-    by_day: dict[str, list] = {}
+    """Before an insert: one marker per hour and customer naming the orders about to be written."""
+    by_hour: dict[str, list] = {}
     by_customer: dict[str, list] = {}
     for order in orders:
-        by_day.setdefault(order["day"], []).append(order["_id"])
+        by_hour.setdefault(order_hour(order), []).append(order["_id"])
         by_customer.setdefault(order["customer"], []).append(order["_id"])
     _insert_markers(
-        [{"_id": ObjectId(), "day": day, "orders": ids} for day, ids in sorted(by_day.items())],
+        [_hour_marker(hour, orders=ids) for hour, ids in sorted(by_hour.items())],
         [
             {"_id": ObjectId(), "customer": name, "orders": ids}
             for name, ids in sorted(by_customer.items())
@@ -78,28 +84,37 @@ def mark_pending(orders: list[dict]) -> None:
     )
 
 
-def mark_dirty(*, days: Iterable[str] = (), customers: Iterable[str] = ()) -> None:
+def order_hour(order: dict) -> str:
+    # Orders stored before they carried their hour (a restore of an old backup) get it here.
+    return order.get("hour") or hour_key(order["created_at"])
+
+
+def _hour_marker(hour: str, **fields) -> dict:
+    return {"_id": ObjectId(), "hour": hour, "day": hour[:10], **fields}
+
+
+def mark_dirty(*, hours: Iterable[str] = (), customers: Iterable[str] = ()) -> None:
     """One new marker per key (after an insert, or to force a recompute)."""
     _insert_markers(
-        [{"_id": ObjectId(), "day": day} for day in sorted(set(days))],
+        [_hour_marker(hour) for hour in sorted(set(hours))],
         [{"_id": ObjectId(), "customer": name} for name in sorted(set(customers))],
     )
 
 
-def _insert_markers(day_docs: list[dict], customer_docs: list[dict]) -> None:
+def _insert_markers(hour_docs: list[dict], customer_docs: list[dict]) -> None:
     # Never updated: inserted, then deleted by a recompute that saw it before reading the orders.
-    for kind, docs in ((DIRTY_DAYS, day_docs), (DIRTY_CUSTOMERS, customer_docs)):
+    for kind, docs in ((DIRTY_HOURS, hour_docs), (DIRTY_CUSTOMERS, customer_docs)):
         for start in range(0, len(docs), 1000):
             kind.collection().insert_many(docs[start : start + 1000], ordered=False)
 
 
-def dirty_day_markers() -> list[dict]:
-    """Every day marker (few: reads and the refresh remove them as they recompute)."""
-    return list(DIRTY_DAYS.collection().find({}, {"day": 1}))
+def dirty_hours() -> set[str]:
+    """Every hour with a marker (few: the worker's refresh removes them as it recomputes)."""
+    return {doc["hour"] for doc in DIRTY_HOURS.collection().find({}, {"hour": 1})}
 
 
-def day_markers(day: str) -> list[dict]:
-    return list(DIRTY_DAYS.collection().find({"day": day}, {"orders": 1}))
+def hour_markers(hour: str) -> list[dict]:
+    return list(DIRTY_HOURS.collection().find({"hour": hour}, {"orders": 1}))
 
 
 def customer_markers(name: str) -> list[dict]:
@@ -111,7 +126,7 @@ def dirty_customer_names() -> set[str]:
 
 
 def clear_markers(kind: SummaryCollection, key: dict, ids: list[ObjectId]) -> None:
-    """Delete the given markers of one key ({"day": d} or {"customer": c}). The key's equality
+    """Delete the given markers of one key ({"hour": h} or {"customer": c}). The key's equality
     is what the server narrows on (FerretDB evaluates `$in` only after reading every document
     its pushed-down filter selects), so this costs the key's markers, not all of them."""
     for start in range(0, len(ids), 1000):
@@ -131,6 +146,20 @@ def unset_built() -> None:
 
 def set_built() -> None:
     META.collection().replace_one({"_id": BUILT}, {"_id": BUILT}, upsert=True)
+
+
+def write_hour(hour: str, summary: dict | None) -> None:
+    """Replace the hour's summary (delete it when the hour has no orders)."""
+    if summary is None:
+        HOURS.collection().delete_one({"_id": hour})
+    else:
+        doc = {"_id": hour, "day": hour[:10], **summary}
+        HOURS.collection().replace_one({"_id": hour}, doc, upsert=True)
+
+
+def hour_docs(day: str, projection: dict | None = None) -> dict[str, dict]:
+    """The day's stored hour summaries, by hour (at most 24 documents, by day equality)."""
+    return {doc["_id"]: doc for doc in HOURS.collection().find({"day": day}, projection)}
 
 
 def write_day(day: str, month: str, totals: dict | None, lines: dict, customers: list) -> None:
@@ -196,6 +225,10 @@ def all_summary_days() -> set[str]:
     return {doc["_id"] for kind in PER_DAY for doc in kind.collection().find({}, {"_id": 1})}
 
 
+def all_summary_hours() -> set[str]:
+    return {doc["_id"] for doc in HOURS.collection().find({}, {"_id": 1})}
+
+
 def all_summary_customers() -> set[str]:
     return {doc["_id"] for doc in CUSTOMERS.collection().find({}, {"_id": 1})}
 
@@ -239,6 +272,10 @@ def _months_back(last: str, count: int) -> list[str]:
         found.append(f"{year:04d}-{month:02d}")
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     return found
+
+
+def stored_hour(hour: str) -> dict | None:
+    return HOURS.collection().find_one({"_id": hour})
 
 
 def stored_day(day: str) -> tuple[dict | None, dict | None, dict | None]:

@@ -18,8 +18,8 @@ from orders import summary_repository as store
 from orders.tests.test_stats import ANCHOR, WINDOWS, build_shop
 from shopsite.timeutil import utcnow
 
-ORDER_FILTER_FIELDS = {("day",), ("customer",), ("_id",)}
-SUMMARY_FILTER_FIELDS = {("month",), ("_id",), ("day",), ("customer",)}
+ORDER_FILTER_FIELDS = {("day",), ("hour",), ("customer",), ("_id",)}
+SUMMARY_FILTER_FIELDS = {("month",), ("_id",), ("day",), ("hour",), ("customer",)}
 
 
 class Listener(monitoring.CommandListener):
@@ -87,7 +87,7 @@ def _check_commands(listener):
         if collection == repository.COLLECTION:
             assert fields in ORDER_FILTER_FIELDS, body["filter"]
             assert not isinstance(next(iter(body["filter"].values())), dict), body["filter"]
-        elif collection == store.DIRTY_DAYS.COLLECTION and not fields:
+        elif collection == store.DIRTY_HOURS.COLLECTION and not fields:
             pass  # every dirty marker (few: reads remove them)
         else:
             assert fields in SUMMARY_FILTER_FIELDS, (collection, body["filter"])
@@ -136,3 +136,37 @@ def test_recent_reads_only_the_newest_days(watched):
     recent = selectors.orders_recent(limit=10)
     assert [doc["customer"] for doc in recent] == ["today"] * 10
     assert watched.returned[repository.COLLECTION] == 12  # today's orders only
+
+
+def test_a_busy_day_is_read_hour_by_hour(watched):
+    """A day with more orders than HOUR_WALK_ABOVE: a page, a deep page and a window edge inside
+    that day read one hour's orders, not the day's."""
+    product = repository.orders().find_one()["items"][0]["product_id"]
+    midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=3)
+    placed = [midnight + timedelta(hours=hour, minutes=5 * n) for hour in range(24)
+              for n in range(10)]  # fmt: skip
+    assert len(placed) > selectors.HOUR_WALK_ABOVE
+    services.orders_place_bulk(
+        orders=[{"customer": "busy", "created_at": moment,
+                 "items": [{"product_id": product, "quantity": 1}]} for moment in placed],
+        user_id=None,
+    )  # fmt: skip
+    summaries.refresh_all()
+
+    watched.clear()
+    count, page = selectors.orders_page_since(days=5, limit=5)
+    assert count == 240
+    assert [doc["created_at"] for doc in page] == sorted(placed, reverse=True)[:5]
+    assert watched.returned[repository.COLLECTION] == 10  # the newest hour's orders only
+
+    watched.clear()
+    _, page = selectors.orders_page_since(days=5, skip=235, limit=5)
+    assert [doc["created_at"] for doc in page] == sorted(placed, reverse=True)[235:]
+    assert watched.returned[repository.COLLECTION] == 10
+
+    watched.clear()
+    start = midnight + timedelta(hours=5, minutes=30)
+    totals = stats.sold_totals(start, midnight + timedelta(days=1))
+    assert totals["orders"] == len([moment for moment in placed if moment >= start])
+    assert watched.returned[repository.COLLECTION] == 10  # the partial edge hour's orders
+    _check_commands(watched)

@@ -264,8 +264,8 @@ def test_recompute_before_a_pending_insert_lands_keeps_the_day_dirty():
     day = "2026-03-04"
     created = datetime(2026, 3, 4, 12, tzinfo=UTC)
     doc = {"_id": repository.parse_id("65f000000000000000000001"), "customer": "late",
-           "created_at": created, "day": day, "items": [], "total_cents": 700, "quantity": 0,
-           "created_by": ""}  # fmt: skip
+           "created_at": created, "day": day, "hour": "2026-03-04T12", "items": [],
+           "total_cents": 700, "quantity": 0, "created_by": ""}  # fmt: skip
     store.mark_pending([doc])
     summaries.refresh_all()  # sees the marker, not the order: must keep the marker
     repository.orders().insert_one(doc)  # the insert lands; its process dies right after
@@ -292,7 +292,8 @@ def test_a_stale_summary_marked_clean_is_reported_and_rebuilt(product_ids, capsy
 
 
 def test_summaries_missing_are_rebuilt_on_first_read():
-    """Orders written without the repository (a restore, a script): the first read rebuilds."""
+    """Orders written without the repository (a restore of a backup from before orders carried
+    their hour, a script): the first read gives them their hour and rebuilds."""
     created = ANCHOR - timedelta(days=3)
     repository.orders().insert_one(
         {"customer": "raw", "created_at": created, "day": created.strftime("%Y-%m-%d"),
@@ -301,6 +302,9 @@ def test_summaries_missing_are_rebuilt_on_first_read():
     assert selectors.orders_count_since(days=30) == 1
     assert stats.customer_totals("raw")["orders"] == 1
     assert store.is_built()
+    assert repository.orders().find_one({"customer": "raw"})["hour"] == created.strftime(
+        "%Y-%m-%dT%H"
+    )
 
 
 def test_after_a_restore_the_summaries_are_rebuilt_from_the_orders(product_ids):
@@ -325,9 +329,11 @@ def test_refresh_summaries_clears_every_dirty_marker(product_ids, capsys):
             customer=name, items=[{"product_id": product_ids[1], "quantity": 1}], user_id=None
         )
     assert store.dirty_customer_names() == {"Ada", "Bob"}
+    hours = store.dirty_hours()
+    assert hours and all(len(hour) == 13 for hour in hours)
     call_command("refresh_summaries")
-    assert "3 days and customers recomputed" in capsys.readouterr().out
-    assert not store.dirty_customer_names() and not store.dirty_day_markers()
+    assert f"{len(hours) + 2} hours and customers recomputed" in capsys.readouterr().out
+    assert not store.dirty_customer_names() and not store.dirty_hours()
     assert store.customer("Bob")["orders"] == 1
 
 
@@ -351,20 +357,46 @@ def test_the_worker_refreshes_customers_nobody_looks_up(product_ids, settings):
         stop.set()
         for thread in threads:
             thread.join(timeout=30)
-    assert not store.dirty_customer_names() and not store.dirty_day_markers()
+    assert not store.dirty_customer_names() and not store.dirty_hours()
     assert store.customer("Zoë")["orders"] == 1
 
 
-def test_refresh_all_goes_past_a_busy_day(product_ids, settings):
+def test_refresh_all_goes_past_a_busy_hour(product_ids, settings):
     settings.SUMMARY_LOCK_WAIT_SECONDS = 0.2
     order = services.order_place(
         customer="Eve", items=[{"product_id": product_ids[2], "quantity": 1}], user_id=None
     )
-    day = order["day"]
-    with summaries._locked("day:" + day):  # another process is recomputing this day
+    hour = order["hour"]
+    with summaries._locked("hour:" + hour):  # another process is recomputing this hour
         summaries.refresh_all()
     assert store.dirty_customer_names() == set()  # the customer after it was still refreshed
     assert store.customer("Eve")["orders"] == 1
-    assert summaries.dirty_days() == [day]  # the busy day stays dirty for its holder
+    assert store.dirty_hours() == {hour}  # the busy hour stays dirty for its holder
     summaries.refresh_all()
-    assert summaries.dirty_days() == []
+    assert store.dirty_hours() == set()
+
+
+def test_reads_never_wait_for_a_recompute_and_stay_exact(product_ids, settings):
+    """A hot hour's lock held by a (stuck) recompute: reads neither wait nor answer 503; they
+    summarise the dirty hour from its orders, and write nothing."""
+    settings.SUMMARY_LOCK_WAIT_SECONDS = 30
+    first = services.order_place(
+        customer="Ada", items=[{"product_id": product_ids[0], "quantity": 2}], user_id=None
+    )
+    summaries.refresh_all()
+    second = services.order_place(
+        customer="Ada", items=[{"product_id": product_ids[0], "quantity": 3}], user_id=None
+    )
+    window = (first["created_at"] - timedelta(days=1), second["created_at"] + timedelta(hours=1))
+    with summaries._locked("hour:" + second["hour"]), summaries._locked("customer:Ada"):
+        began = time.monotonic()
+        assert stats.sold_totals(*window)["total_quantity"] == 5
+        assert stats.sold_breakdown(*window, "product")[0]["quantity"] == 5
+        assert stats.customer_totals("Ada")["orders"] == 2
+        assert selectors.orders_page_since(days=2)[0] == 2
+        assert [doc["_id"] for doc in selectors.orders_recent(limit=2)] == [
+            second["_id"], first["_id"],
+        ]  # fmt: skip
+        assert time.monotonic() - began < 10  # far below the lock wait
+    assert second["hour"] in store.dirty_hours()  # the reads recomputed (wrote) nothing
+    assert store.customer("Ada")["orders"] == 1

@@ -13,16 +13,18 @@ LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 STOCK_LOCK_TIMEOUT_SECONDS = env_float("STOCK_LOCK_TIMEOUT_SECONDS", 5.0)
 STOCK_LOCK_WAIT_SECONDS = env_float("STOCK_LOCK_WAIT_SECONDS", 10.0)
-# One recompute of a sales summary (one day's or one customer's orders) at a time.
+# One recompute of a sales summary (one hour's, day's or customer's) at a time; only refreshes
+# wait for it (reads take no lock): one busy past this is left dirty for the next pass.
 SUMMARY_LOCK_TIMEOUT_SECONDS = env_float("SUMMARY_LOCK_TIMEOUT_SECONDS", 120.0)
-SUMMARY_LOCK_WAIT_SECONDS = env_float("SUMMARY_LOCK_WAIT_SECONDS", 60.0)
+SUMMARY_LOCK_WAIT_SECONDS = env_float("SUMMARY_LOCK_WAIT_SECONDS", 5.0)
 LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 5)
 # Purchase intents (orders/purchase.py) older than this are finished or undone by the recovery
 # the event worker runs; a purchase still running then fails safely (fencing, outcome record).
 ORDER_INTENT_RECOVER_AFTER_SECONDS = env_float("ORDER_INTENT_RECOVER_AFTER_SECONDS", 15.0)
 ORDER_INTENT_RECOVER_EVERY_SECONDS = env_float("ORDER_INTENT_RECOVER_EVERY_SECONDS", 2.0)
-# Customers nobody looks up keep their dirty markers until a refresh: the worker runs one.
-SALES_SUMMARY_REFRESH_EVERY_SECONDS = env_float("SALES_SUMMARY_REFRESH_EVERY_SECONDS", 60.0)
+# The worker recomputes dirty sales summaries this often; until then reads summarise the dirty
+# hours from their orders (exact, but each read pays for them).
+SALES_SUMMARY_REFRESH_EVERY_SECONDS = env_float("SALES_SUMMARY_REFRESH_EVERY_SECONDS", 10.0)
 # Idempotency-Key of POST /orders/: how long a successful response is replayed, and how long a
 # claim may stay "in progress" (a request cannot run longer: gunicorn's timeout is 30 s).
 IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)

@@ -4,7 +4,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from orders import summaries
+from orders import summary_rebuild
 
 
 class _Progress:
@@ -28,7 +28,7 @@ class _Progress:
         tenth = self.done * 10 // max(self.total, 1)
         if tenth != self.shown:
             self.shown = tenth
-            self.stream.write(f"{self.done}/{self.total} days and customers ({step})")
+            self.stream.write(f"{self.done}/{self.total} hours, days and customers ({step})")
 
     def close(self) -> None:
         if self.bar is not None:
@@ -37,8 +37,8 @@ class _Progress:
 
 class Command(BaseCommand):
     help = (
-        "Recompute the per-day and per-customer sales summaries from the orders and report any "
-        "difference; with --verify, only compare (exit status 1 if anything differs)."
+        "Recompute the per-hour, per-day and per-customer sales summaries from the orders and "
+        "report any difference; with --verify, only compare (exit status 1 if anything differs)."
     )
 
     def add_arguments(self, parser):
@@ -47,13 +47,13 @@ class Command(BaseCommand):
     def handle(self, *args, verify: bool = False, **options):
         progress = _Progress(self.stdout)
         try:
-            differences = summaries.rebuild(verify=verify, progress=progress)
+            differences = summary_rebuild.rebuild(verify=verify, progress=progress)
         finally:
             progress.close()
         for line in differences:
             self.stdout.write(line)
         if not differences:
-            self.stdout.write(f"No difference in {progress.total} days and customers.")
+            self.stdout.write(f"No difference in {progress.total} hours, days and customers.")
         elif verify:
             raise CommandError(f"{len(differences)} summaries differ from the orders.")
         else:

@@ -7,12 +7,11 @@ from orders import summaries
 
 class Command(BaseCommand):
     help = (
-        "Recompute the days and customers whose sales summaries are marked dirty. Reads do this "
-        "for the days they need and the customer they ask for; customers nobody looks up keep "
-        "their markers until this (or rebuild_summaries) runs."
+        "Recompute the hours (and their days) and customers whose sales summaries are marked "
+        "dirty. The event-log worker does this every SALES_SUMMARY_REFRESH_EVERY_SECONDS; "
+        "until then reads summarise dirty hours from their orders."
     )
 
     def handle(self, *args, **options):
-        done = []
-        summaries.refresh_all(progress=lambda: done.append(1))
-        self.stdout.write(f"{len(done)} days and customers recomputed.")
+        done = summaries.refresh_all()
+        self.stdout.write(f"{done} hours and customers recomputed.")

@@ -1,0 +1,107 @@
+"""Sales figures computed from orders, and sums of them (pure: no store, no clock).
+
+A summary is {orders, quantity, revenue_cents, products, categories, customers}; the stored
+hour, day and customer summaries (orders/summaries.py) and the stats' edges all take this shape.
+"""
+
+from collections.abc import Iterable
+
+FIGURES = ("orders", "quantity", "revenue_cents")
+# What each part of a summary adds up, keyed by what identifies its rows.
+PARTS = {"products": "product_id", "categories": "category", "customers": "customer"}
+
+
+def summarize(docs: Iterable[dict]) -> dict | None:
+    """{orders, quantity, revenue_cents, products, categories, customers} of some orders; None
+    if there are none.
+
+    products: {product_id, name, category, quantity, revenue_cents, last_at, last_id}: the name
+    recorded by the latest order (created_at, then _id), so windows can pick the latest name.
+    customers: {customer, orders, revenue_cents}; categories: {category, quantity, revenue_cents}.
+    """
+    totals = dict.fromkeys(FIGURES, 0)
+    products: dict[str, dict] = {}
+    categories: dict[str, dict] = {}
+    customers: dict[str, dict] = {}
+    for doc in docs:
+        totals["orders"] += 1
+        totals["quantity"] += doc["quantity"]
+        totals["revenue_cents"] += doc["total_cents"]
+        buyer = customers.setdefault(
+            doc["customer"], {"customer": doc["customer"], "orders": 0, "revenue_cents": 0}
+        )
+        buyer["orders"] += 1
+        buyer["revenue_cents"] += doc["total_cents"]
+        stamp = (doc["created_at"], str(doc["_id"]))
+        for item in doc["items"]:
+            row = products.setdefault(
+                item["product_id"],
+                {"product_id": item["product_id"], "quantity": 0, "revenue_cents": 0,
+                 "last_at": None, "last_id": ""},
+            )  # fmt: skip
+            row["quantity"] += item["quantity"]
+            row["revenue_cents"] += item["line_total_cents"]
+            if row["last_at"] is None or stamp > (row["last_at"], row["last_id"]):
+                row.update(name=item["name"], category=item["category"])
+                row["last_at"], row["last_id"] = stamp
+            group = categories.setdefault(
+                item["category"], {"category": item["category"], "quantity": 0, "revenue_cents": 0}
+            )
+            group["quantity"] += item["quantity"]
+            group["revenue_cents"] += item["line_total_cents"]
+    if not totals["orders"]:
+        return None
+    return {
+        **totals,
+        "products": list(products.values()),
+        "categories": list(categories.values()),
+        "customers": list(customers.values()),
+    }
+
+
+def merge_rows(rows: Iterable[dict], key: str) -> dict[str, dict]:
+    """Rows of one part (see PARTS) added up per key; a product keeps its latest name."""
+    merged: dict[str, dict] = {}
+    for row in rows:
+        into = merged.get(row[key])
+        if into is None:
+            merged[row[key]] = dict(row)
+            continue
+        for figure in FIGURES:
+            if figure in row:
+                into[figure] += row[figure]
+        if "last_at" in row and (row["last_at"], row["last_id"]) > (
+            into["last_at"],
+            into["last_id"],
+        ):
+            into.update(name=row["name"], category=row["category"], last_at=row["last_at"],
+                        last_id=row["last_id"])  # fmt: skip
+    return merged
+
+
+def _latest(row: dict) -> tuple:
+    return row["last_at"], row["last_id"]
+
+
+def merge(summaries: Iterable[dict], parts: Iterable[str] = tuple(PARTS)) -> dict | None:
+    """The sum of some summaries: their figures and the given parts; None if there are none."""
+    summaries = [summary for summary in summaries if summary]
+    if not summaries:
+        return None
+    merged = {figure: sum(summary[figure] for summary in summaries) for figure in FIGURES}
+    for part in parts:
+        rows = (row for summary in summaries for row in summary[part])
+        merged[part] = list(merge_rows(rows, PARTS[part]).values())
+    return merged
+
+
+def summarize_customer(docs: Iterable[dict]) -> dict | None:
+    count, total, first, last = 0, 0, None, None
+    for doc in docs:
+        count += 1
+        total += doc["total_cents"]
+        first = doc["created_at"] if first is None else min(first, doc["created_at"])
+        last = doc["created_at"] if last is None else max(last, doc["created_at"])
+    if not count:
+        return None
+    return {"orders": count, "total_cents": total, "first_order_at": first, "last_order_at": last}

@@ -318,7 +318,7 @@ def main() -> None:
                     results.setdefault(label, {})[size] = latencies
     finally:
         worker.terminate()
-        worker.wait(timeout=30)
+        worker.wait(timeout=120)  # it finishes the summary refresh it is in
     if results:
         print_table(results, sizes)
 

@@ -10,7 +10,7 @@ the insert (orders/summaries.py explains why both): whoever places orders throug
 summaries exact, even if it dies half-way.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel
@@ -103,29 +103,19 @@ def find_customer(name: str, projection: dict | None = None) -> list[dict]:
     return list(orders().find({"customer": str(name)}, projection))
 
 
-def distinct_days() -> Iterator[str]:
-    """Every day with orders: a pass over the whole collection (rebuilds only)."""
-    for row in orders().aggregate([{"$group": {"_id": "$day"}}]):
-        yield row["_id"]
-
-
-def distinct_hours() -> Iterator[str]:
-    """Every hour with orders: a pass over the whole collection (rebuilds only)."""
-    for row in orders().aggregate([{"$group": {"_id": "$hour"}}]):
-        yield row["_id"]
-
-
-def backfill_hours() -> int:
-    """Give `hour` to orders stored without it (before orders carried it, or restored from such
-    a backup): a pass over the whole collection, for the rebuild. Returns how many changed."""
-    changed = 0
-    for doc in orders().find({"hour": {"$exists": False}}, {"created_at": 1}):
-        orders().update_one({"_id": doc["_id"]}, {"$set": {"hour": hour_key(doc["created_at"])}})
-        changed += 1
-    return changed
-
-
-def distinct_customers() -> Iterator[str]:
-    """Every customer with orders: a pass over the whole collection (rebuilds only)."""
-    for row in orders().aggregate([{"$group": {"_id": "$customer"}}]):
-        yield row["_id"]
+def scan_keys() -> tuple[set[str], set[str], set[str]]:
+    """(hours, days, customers) with orders, in one streamed pass over the whole collection
+    (rebuilds only). Orders stored without their `hour` (before orders carried it, or restored
+    from such a backup) get it on the way. A plain find streams batch by batch on every server;
+    a filter or a pipeline over all orders can outlast the socket timeout on FerretDB."""
+    hours, days, customers = set(), set(), set()
+    cursor = orders().find({}, {"created_at": 1, "day": 1, "hour": 1, "customer": 1})
+    for doc in cursor.batch_size(2000):
+        hour = doc.get("hour")
+        if hour is None:
+            hour = hour_key(doc["created_at"])
+            orders().update_one({"_id": doc["_id"]}, {"$set": {"hour": hour}})
+        hours.add(hour)
+        days.add(doc["day"])
+        customers.add(doc["customer"])
+    return hours, days, customers

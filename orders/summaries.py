@@ -182,16 +182,12 @@ def refresh_customer(name: str) -> None:
 
 def mark_everything_dirty() -> None:
     """Every hour and customer with orders or with a summary: recomputed on the next refresh
-    (and summarised from the orders by reads until then). Orders stored before they carried
-    their hour get it first."""
-    backfilled = repository.backfill_hours()
-    if backfilled:
-        logger.info("gave %d stored orders their hour", backfilled)
-    hours = set(repository.distinct_hours()) | store.all_summary_hours()
-    # Days summarised before hours existed: their day documents are re-summed (emptied) too.
-    hours |= {day + "T00" for day in store.all_summary_days()}
-    customers = set(repository.distinct_customers()) | store.all_summary_customers()
-    store.mark_dirty(hours=hours, customers=customers)
+    (and summarised from the orders by reads until then)."""
+    hours, days, customers = repository.scan_keys()
+    hours |= store.all_summary_hours()
+    # Days summarised without hours (before hourly summaries): re-summed (emptied) as well.
+    hours |= {day + "T00" for day in store.all_summary_days() - days}
+    store.mark_dirty(hours=hours, customers=customers | store.all_summary_customers())
     store.set_built()
 
 

@@ -80,11 +80,10 @@ def rebuild(*, verify: bool, progress=None) -> list[str]:
     only, then recompute all of them. Returns the differences found (before any rebuild)."""
     if verify:
         refresh_all()  # pending changes are not differences
-    else:
-        repository.backfill_hours()
-    hours = sorted(set(repository.distinct_hours()) | store.all_summary_hours())
-    days = sorted(set(repository.distinct_days()) | store.all_summary_days())
-    customers = sorted(set(repository.distinct_customers()) | store.all_summary_customers())
+    hours, days, customers = repository.scan_keys()
+    hours = sorted(hours | store.all_summary_hours())
+    days = sorted(days | store.all_summary_days())
+    customers = sorted(customers | store.all_summary_customers())
     if progress:
         progress(total=len(hours) + len(days) + len(customers))
     differences = []

@@ -57,9 +57,10 @@ class FilteredListApi(CSVExportMixin, APIView):
         query = self.query_serializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         filters = query.validated_data
+        # Checked for CSV too (which has every row): a malformed ?page_size= is a 400 either way.
+        page = page_request(request)
         if self.wants_csv(request):
             rows = self.csv_rows(filters)
             return csv_response(rows, header=self.csv_header, filename=self.csv_filename)
-        page = page_request(request)
         count, items = self.page(filters, skip=page.skip, limit=page.page_size)
         return Response(paginated(request, page=page, count=count, fetch=lambda skip, limit: items))

@@ -182,3 +182,16 @@ def test_mongodb_down_is_a_503_before_any_byte(staff_client, settings):
     response = staff_client.get("/orders/?format=csv")
     assert response.status_code == 503
     assert response.json() == {"detail": "mongodb unavailable"}
+
+
+@pytest.mark.parametrize("path", ["/products/", "/orders/"])
+@pytest.mark.parametrize(
+    "query", ["page_size=abc", "page_size=4.2", "page=0", "page_size=&page_size=2"]
+)
+def test_a_csv_download_still_refuses_malformed_page_parameters(staff_client, mongo, path, query):
+    """Found by make fuzz (seed 593702335): with ?format=csv the page parameters were not read,
+    so a malformed one was accepted (the schema refuses it)."""
+    response = staff_client.get(f"{path}?format=csv&{query}")
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.json()["errors"]
+    assert staff_client.get(f"{path}?format=csv&page_size=2").status_code == 200

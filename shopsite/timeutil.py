@@ -36,9 +36,12 @@ def parse_iso(value: str) -> datetime:
 
 
 def day_key(dt: datetime) -> str:
-    return as_utc(dt).strftime("%Y-%m-%d")
+    """The UTC day, "YYYY-MM-DD" (the year zero-padded: strftime's %Y is not before year 1000
+    here, and keys are compared as strings)."""
+    return as_utc(dt).date().isoformat()
 
 
 def hour_key(dt: datetime) -> str:
     """The UTC hour, "YYYY-MM-DDTHH": its first 10 characters are the day_key."""
-    return as_utc(dt).strftime("%Y-%m-%dT%H")
+    utc = as_utc(dt)
+    return f"{utc.date().isoformat()}T{utc.hour:02d}"

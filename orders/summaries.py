@@ -114,19 +114,40 @@ def resum_day(day: str) -> None:
         store.write_day(day, day[:7], figures, lines, total["customers"] if total else [])
 
 
-def _recompute_hour(hour: str) -> list | None:
-    """Write the hour's summary from its orders; returns the markers that may be deleted once
-    its day is re-summed (None: nothing written, its markers stay)."""
-    with _locked("hour:" + hour) as lock:
-        seen = store.hour_markers(hour)
-        docs = repository.find_hour(hour, ORDER_FIELDS)
-        if not lock.owned():
-            return None  # another recompute may be running: write nothing
-        store.write_hour(hour, summarize(docs))
-        if not lock.owned():
-            store.mark_dirty(hours=[hour])  # a newer summary may have been overwritten
-            return None
-        return _removable(seen, {doc["_id"] for doc in docs})
+# A day with at least this many dirty hours is read whole (one query) rather than hour by hour.
+READ_DAY_FROM_HOURS = 4
+
+
+def _recompute_hours(day: str, hours: list[str]) -> list[tuple[str, list]]:
+    """Write the summaries of some hours of one day from their orders, each under its lock;
+    returns (hour, markers that may be deleted once the day is re-summed) of each hour written
+    (a busy hour is skipped: its markers stay)."""
+    with contextlib.ExitStack() as stack:
+        locks = {}
+        for hour in hours:  # sorted: two refreshers never wait on each other in a cycle
+            try:
+                locks[hour] = stack.enter_context(_locked("hour:" + hour))
+            except SummaryBusy:
+                logger.info("sales summary of hour %s busy; left for the next pass", hour)
+        if len(locks) >= READ_DAY_FROM_HOURS:
+            seen = store.day_hour_markers(day)  # markers first, then the orders
+            docs_by_hour: dict[str, list[dict]] = {}
+            for doc in repository.find_day(day, {**ORDER_FIELDS, "hour": 1}):
+                docs_by_hour.setdefault(store.order_hour(doc), []).append(doc)
+        else:
+            seen = {hour: store.hour_markers(hour) for hour in locks}
+            docs_by_hour = {hour: repository.find_hour(hour, ORDER_FIELDS) for hour in locks}
+        written = []
+        for hour, lock in locks.items():
+            docs = docs_by_hour.get(hour, [])
+            if not lock.owned():
+                continue  # another recompute may be running: write nothing
+            store.write_hour(hour, summarize(docs))
+            if not lock.owned():
+                store.mark_dirty(hours=[hour])  # a newer summary may have been overwritten
+                continue
+            written.append((hour, _removable(seen.get(hour, []), {doc["_id"] for doc in docs})))
+        return written
 
 
 def refresh_hours(hours: Iterable[str]) -> int:
@@ -138,15 +159,7 @@ def refresh_hours(hours: Iterable[str]) -> int:
         by_day.setdefault(hour[:10], []).append(hour)
     done = 0
     for day, day_hours in by_day.items():
-        written = []
-        for hour in day_hours:
-            try:
-                removable = _recompute_hour(hour)
-            except SummaryBusy:
-                logger.info("sales summary of hour %s busy; left for the next pass", hour)
-                continue
-            if removable is not None:
-                written.append((hour, removable))
+        written = _recompute_hours(day, day_hours)
         try:
             resum_day(day)
         except SummaryBusy:

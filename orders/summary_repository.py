@@ -57,7 +57,9 @@ DAYS = SummaryCollection("sales_days", ["_id", "month"], _by("month"))
 DAY_LINES = SummaryCollection("sales_day_lines", ["_id", "month"], _by("month"))
 DAY_CUSTOMERS = SummaryCollection("sales_day_customers", ["_id", "month"], _by("month"))
 CUSTOMERS = SummaryCollection("sales_customers", ["_id"], [])
-DIRTY_HOURS = SummaryCollection("sales_dirty_hours", ["_id", "hour"], _by("hour"))
+DIRTY_HOURS = SummaryCollection(
+    "sales_dirty_hours", ["_id", "hour", "day"], [*_by("hour"), *_by("day")]
+)
 DIRTY_CUSTOMERS = SummaryCollection("sales_dirty_customers", ["_id", "customer"], _by("customer"))
 META = SummaryCollection("sales_meta", ["_id"], [])
 
@@ -115,6 +117,14 @@ def dirty_hours() -> set[str]:
 
 def hour_markers(hour: str) -> list[dict]:
     return list(DIRTY_HOURS.collection().find({"hour": hour}, {"orders": 1}))
+
+
+def day_hour_markers(day: str) -> dict[str, list[dict]]:
+    """The markers of every hour of one day, by hour (one read for a day's recompute)."""
+    found: dict[str, list[dict]] = {}
+    for marker in DIRTY_HOURS.collection().find({"day": day}, {"hour": 1, "orders": 1}):
+        found.setdefault(marker["hour"], []).append(marker)
+    return found
 
 
 def customer_markers(name: str) -> list[dict]:

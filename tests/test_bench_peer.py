@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from bench.peer import app as peer
 from orders.services import order_intents_recover
-from orders.summary_repository import DIRTY_CUSTOMERS, DIRTY_DAYS
+from orders.summary_repository import DIRTY_CUSTOMERS, DIRTY_HOURS
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,7 @@ def markers(mongo) -> dict[str, list]:
     """Each dirty-marker collection's documents, by their field names (ids differ)."""
     return {
         kind.COLLECTION: sorted(sorted(doc) for doc in mongo[kind.COLLECTION].find())
-        for kind in (DIRTY_DAYS, DIRTY_CUSTOMERS)
+        for kind in (DIRTY_HOURS, DIRTY_CUSTOMERS)
     }
 
 

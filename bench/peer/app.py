@@ -31,7 +31,7 @@ from pymongo import ReturnDocument
 from catalog.locks import FENCE_KEY, FENCE_SCRIPT, POLL_SECONDS
 from catalog.locks import KEY_PREFIX as LOCK_PREFIX
 from eventlog.outbox_repository import _BOUNDED_XADD
-from orders.summary_repository import DIRTY_CUSTOMERS, DIRTY_DAYS
+from orders.summary_repository import DIRTY_CUSTOMERS, DIRTY_HOURS
 from sessions_app.manager import _TOUCH, _TOUCH_BY_TOKEN, SESSION_PREFIX, TOKEN_PREFIX, token_hash
 
 TIMEOUT = float(os.environ.get("BACKEND_TIMEOUT_SECONDS", "2"))
@@ -299,11 +299,12 @@ def order_place(order: OrderIn, authorization: str | None = Header(None)):
     outcome = {"_id": intent["_id"], "outcome": "commit", "created_at": stamp, "orders": [doc]}
     db.order_intent_outcomes.insert_one(outcome)
     # The sales summaries' dirty markers around the insert, as orders/repository.insert_many.
-    days, customers = db[DIRTY_DAYS.COLLECTION], db[DIRTY_CUSTOMERS.COLLECTION]
-    days.insert_one({"_id": ObjectId(), "day": doc["day"], "orders": [doc["_id"]]})
+    hours, customers = db[DIRTY_HOURS.COLLECTION], db[DIRTY_CUSTOMERS.COLLECTION]
+    hour = {"hour": doc["hour"], "day": doc["day"]}
+    hours.insert_one({"_id": ObjectId(), **hour, "orders": [doc["_id"]]})
     customers.insert_one({"_id": ObjectId(), "customer": doc["customer"], "orders": [doc["_id"]]})
     db.orders.insert_one(doc)
-    days.insert_one({"_id": ObjectId(), "day": doc["day"]})
+    hours.insert_one({"_id": ObjectId(), **hour})
     customers.insert_one({"_id": ObjectId(), "customer": doc["customer"]})
     record(
         c,

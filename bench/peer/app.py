@@ -2,11 +2,11 @@
 shopsite's cheap endpoints, with nothing else around it. Not part of the product.
 
 Same documents (the bench database's `products`, `orders`, purchase journal and the sales
-summaries' dirty markers), same Redis keys
-and scripts (the SessionManager's bearer-token check and touch, the per-product stock locks and
-fencing tokens, the bounded outbox append), the same sequence of store calls per purchase as
-orders/purchase.py. Run: `uvicorn bench.peer.app:app --workers 3` with the bench environment.
-If the purchase's store work changes, change it here too (tests/test_bench_peer.py compares).
+summaries' dirty markers), same Redis keys and scripts (the SessionManager's bearer-token check
+and touch, the per-product stock locks and fencing tokens, the bounded outbox append), the same
+store calls per purchase as orders/purchase.py. Run: `uvicorn bench.peer.app:app --workers 3`
+with the bench environment. If the purchase's store work changes, change it here too
+(tests/test_bench_peer.py compares).
 """
 
 import contextlib
@@ -15,7 +15,6 @@ import json
 import os
 import threading
 import uuid
-from datetime import UTC, datetime
 
 import pymongo
 import pymongo.errors
@@ -33,6 +32,8 @@ from catalog.locks import KEY_PREFIX as LOCK_PREFIX
 from eventlog.outbox_repository import _BOUNDED_XADD
 from orders.summary_repository import DIRTY_CUSTOMERS, DIRTY_HOURS
 from sessions_app.manager import _TOUCH, _TOUCH_BY_TOKEN, SESSION_PREFIX, TOKEN_PREFIX, token_hash
+from shopsite.timeutil import iso
+from shopsite.timeutil import utcnow as now
 
 TIMEOUT = float(os.environ.get("BACKEND_TIMEOUT_SECONDS", "2"))
 SESSION_TTL = int(os.environ.get("SESSION_TTL_SECONDS", "1800"))
@@ -77,16 +78,6 @@ def clients():
                     xadd=r.register_script(_BOUNDED_XADD),
                 )
     return _clients
-
-
-def now() -> datetime:
-    t = datetime.now(UTC)
-    return t.replace(microsecond=t.microsecond - t.microsecond % 1000)
-
-
-def iso(t: datetime) -> str:
-    t = t.astimezone(UTC).replace(tzinfo=None)
-    return t.isoformat(timespec="milliseconds" if t.microsecond else "seconds") + "Z"
 
 
 def money(cents: int) -> str:

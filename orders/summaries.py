@@ -49,7 +49,8 @@ CUSTOMER_FIELDS = {"created_at": 1, "total_cents": 1}
 
 
 class SummaryBusy(BackendUnavailable):
-    """Another process held a summary's lock for longer than the wait (503: retry)."""
+    """Another refresh held a summary's lock for longer than the wait: the key stays dirty for
+    the next pass (reads take no lock, so a request never sees this)."""
 
     def __init__(self, key: str):
         super().__init__("mongodb", f"sales summary {key} busy")
@@ -169,11 +170,6 @@ def refresh_hours(hours: Iterable[str]) -> int:
             store.clear_markers(store.DIRTY_HOURS, {"hour": hour}, removable)
         done += len(written)
     return done
-
-
-def refresh_hour(hour: str) -> None:
-    """Recompute one hour's summary from its orders, then its day's."""
-    refresh_hours([hour])
 
 
 def refresh_customer(name: str) -> None:

@@ -1,0 +1,73 @@
+"""How the sales summaries are stored: each part's rows as one JSON string (cheap for FerretDB to
+read), read back exactly as computed, and a store in an older layout rebuilt on first use."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from orders import repository, services, stats, summaries
+from orders import summary_repository as store
+from orders.figures import PARTS, summarize
+
+pytestmark = pytest.mark.usefixtures("mongo", "redis_client")
+
+
+def _place(product_ids, customer: str, created: datetime) -> dict:
+    return services.order_place(
+        customer=customer,
+        items=[{"product_id": product_ids[0], "quantity": 2},
+               {"product_id": product_ids[1], "quantity": 1}],
+        user_id=None,
+        created_at=created,
+    )  # fmt: skip
+
+
+def test_rows_are_stored_as_one_string_per_part_and_read_back_exactly(product_ids):
+    created = datetime.now(UTC).replace(microsecond=123000) - timedelta(days=2)
+    for name in ("Zoë", "A/B Trading", "Zoë"):
+        _place(product_ids, name, created)
+    summaries.refresh_all()
+    hour, day = created.strftime("%Y-%m-%dT%H"), created.strftime("%Y-%m-%d")
+
+    raw_hour = store.HOURS.collection().find_one({"_id": hour})
+    raw_lines = store.DAY_LINES.collection().find_one({"_id": day})
+    raw_customers = store.DAY_CUSTOMERS.collection().find_one({"_id": day})
+    assert all(isinstance(raw_hour[part], str) for part in store.PACKED_PARTS)
+    assert isinstance(raw_lines["products"], str) and isinstance(raw_lines["categories"], str)
+    assert isinstance(raw_customers["customers"], str)
+    assert raw_hour["orders"] == 3  # the figures stay plain fields
+
+    expected = summarize(repository.find_hour(hour, summaries.ORDER_FIELDS))
+    stored = store.stored_hour(hour)
+    for part, key in PARTS.items():
+        assert {row[key]: row for row in stored[part]} == {row[key]: row for row in expected[part]}
+    latest = {row["product_id"]: row["last_at"] for row in stored["products"]}
+    assert latest[product_ids[0]] == created  # a datetime again, to the millisecond
+    _, lines, customers = store.stored_day(day)
+    assert {row["customer"]: row["orders"] for row in customers["customers"]} == {
+        "Zoë": 2, "A/B Trading": 1
+    }  # fmt: skip
+    assert {row["product_id"] for row in lines["products"]} == set(product_ids[:2])
+
+
+def test_a_store_in_an_older_layout_is_rebuilt_on_first_use(product_ids):
+    created = datetime.now(UTC) - timedelta(days=3)
+    order = _place(product_ids, "Ada", created)
+    summaries.refresh_all()
+    day = order["day"]
+    # What the previous layout left: rows as sub-documents, its own BUILT key, stale figures.
+    store.META.collection().delete_many({})
+    store.META.collection().insert_one({"_id": "built-hourly"})
+    store.DAYS.collection().update_one({"_id": day}, {"$set": {"orders": 7}})
+    store.DAY_CUSTOMERS.collection().update_one(
+        {"_id": day},
+        {"$set": {"customers": [{"customer": "Old", "orders": 7, "revenue_cents": 1}]}},
+    )
+    window = (created - timedelta(days=1), created + timedelta(days=1))
+
+    assert stats.sold_totals(*window)["orders"] == 1
+    assert [row["customer"] for row in stats.top_customers(*window)] == ["Ada"]
+    assert store.is_built()
+    summaries.refresh_all()
+    assert isinstance(store.DAY_CUSTOMERS.collection().find_one({"_id": day})["customers"], str)
+    assert store.stored_day(day)[0]["orders"] == 1

@@ -1,14 +1,17 @@
 """Sales statistics from the hour and day summaries (orders/summaries.py), never from all orders.
 
-A window [start, end) is cut into whole UTC days, read from the day summaries (by `month`
-equality, at most a month's documents per query), and at most two partial edge days, read hour
+A window [start, end) is cut into whole UTC months, read from the month summaries (by `year`
+equality), whole UTC days, read from the day summaries (by `month` equality, at most a month's
+documents per query), and at most two partial edge days, read hour
 by hour: the stored summaries of their whole hours (by `day` equality) and the orders of at most
 two partial edge hours (by `hour` equality, filtered to the window). Hours with dirty markers
-(and their days) are summarised from their orders instead, so every figure is exact and no read
-waits for a recompute. The cost follows the window's days and the edge hours' orders, not the
+(and their days and months) are summarised from their orders instead, so every figure is exact
+and no read waits for a recompute. The cost follows the window's months, the days outside whole
+months (at most two months' worth) and the edge hours' orders, not the
 size of `orders`. A customer's figures are that customer's summary.
 """
 
+import calendar
 from datetime import UTC, datetime, time, timedelta
 
 from shopsite.timeutil import as_utc, day_key
@@ -72,23 +75,43 @@ def _day_from_hours(day, dirty, since, until, projection) -> list[dict]:
     return [summary for summary in found if summary]
 
 
-_KINDS = {
-    "totals": (store.DAYS, dict.fromkeys(figures.FIGURES, 1)),
-    "products": (store.DAY_LINES, {"products": 1}),
-    "categories": (store.DAY_LINES, {"categories": 1}),
-    "customers": (store.DAY_CUSTOMERS, {"customers": 1}),
+_KINDS = {  # part: (day kind, month kind, projection)
+    "totals": (store.DAYS, store.MONTHS, dict.fromkeys(figures.FIGURES, 1)),
+    "products": (store.DAY_LINES, store.MONTH_LINES, {"products": 1}),
+    "categories": (store.DAY_LINES, store.MONTH_LINES, {"categories": 1}),
+    "customers": (store.DAY_CUSTOMERS, store.MONTH_CUSTOMERS, {"customers": 1}),
 }
 
 
-def _pieces(start: datetime, end: datetime, part: str) -> list[tuple[str, dict]]:
-    """(day, summary) pieces covering start <= t < end, carrying `part` (see _KINDS): whole
-    clean days from the day summaries, the other days hour by hour (_day_from_hours)."""
+def _whole_months(days: list[str], dirty_months: set[str]) -> set[str]:
+    """The clean months every day of which is among `days`."""
+    counts: dict[str, int] = {}
+    for day in days:
+        counts[day[:7]] = counts.get(day[:7], 0) + 1
+    return {
+        month for month, count in counts.items()
+        if month not in dirty_months and count == _days_in_month(month)
+    }  # fmt: skip
+
+
+def _days_in_month(month: str) -> int:
+    return calendar.monthrange(int(month[:4]), int(month[5:7]))[1]
+
+
+def _pieces(start: datetime, end: datetime, part: str, *, by_day: bool = False):
+    """(day or month, summary) pieces covering start <= t < end, carrying `part` (see _KINDS):
+    whole clean months from the month summaries (unless by_day), other whole clean days from the
+    day summaries, the rest hour by hour (_day_from_hours)."""
     whole, partial = _split(start, end)
     dirty = summaries.dirty_hours()  # first: summaries read after it are at least as new
     dirty_days = {hour[:10] for hour in dirty}
-    kind, projection = _KINDS[part]
-    clean = [day for day in whole if day not in dirty_days]
-    pieces = [(doc["_id"], doc) for doc in store.day_docs(kind, clean, projection)]
+    day_kind, month_kind, projection = _KINDS[part]
+    months: set[str] = set()
+    if not by_day and summaries.months_ready():
+        months = _whole_months(whole, {hour[:7] for hour in dirty})
+    pieces = [(doc["_id"], doc) for doc in store.month_docs(month_kind, sorted(months), projection)]
+    clean = [day for day in whole if day not in dirty_days and day[:7] not in months]
+    pieces += [(doc["_id"], doc) for doc in store.day_docs(day_kind, clean, projection)]
     edges = [(day, *_day_bounds(day)) for day in whole if day in dirty_days] + partial
     for day, since, until in edges:
         pieces += [(day, piece) for piece in _day_from_hours(day, dirty, since, until, projection)]
@@ -132,7 +155,7 @@ def sold_breakdown(start: datetime, end: datetime, by: str, limit: int | None = 
         raise ValueError(f"by must be one of {', '.join(BREAKDOWNS)}")
     if by == "day":
         per_day: dict[str, list] = {}
-        for day, piece in _pieces(start, end, "totals"):
+        for day, piece in _pieces(start, end, "totals", by_day=True):
             per_day.setdefault(day, []).append(piece)
         rows = []
         for day in sorted(per_day):

@@ -9,14 +9,16 @@ busy day fresh costs what one hour holds. Why it is exact, whatever the interlea
 - Each insert writes a marker per hour and customer BEFORE the orders (naming their ids) and one
   AFTER them (orders/repository.insert_many). Inserts are atomic on both servers.
 - A recompute (the worker's periodic refresh, `refresh_summaries`, the rebuild) reads the key's
-  markers first, then its orders, writes the hour, re-sums its day under the day's lock, and only
-  then deletes the markers it saw: an "after" marker (its orders were visible to the read), or a
-  "before" marker whose orders the read did see, or whose insert is older than PENDING_GRACE
-  (it failed or its process died before inserting). An order the read missed was inserted after
-  the markers were read, so its "after" marker (or, if its writer died, its "before" one) stays.
-- Recomputes of one hour are serialised by its lock, re-sums of one day by the day's lock (the
-  last re-sum reads every hour written before it); one that finds its lock expired writes
-  nothing, or marks the hour dirty again if it lost the lock after writing.
+  markers first, then its orders, writes the hour, re-sums its day and then its month, each under
+  its lock, and only then deletes the markers it saw: an "after" marker (its orders were visible
+  to the read), or a "before" marker whose orders the read did see, or whose insert is older than
+  PENDING_GRACE (it failed or its process died before inserting). An order the read missed was
+  inserted after the markers were read, so its "after" marker (or, if its writer died, its
+  "before" one) stays.
+- Recomputes of one hour are serialised by its lock, re-sums of one day (month) by its lock (the
+  last re-sum reads every hour (day) written before it); one that finds its lock expired writes
+  nothing, or marks the hour dirty again if it lost the lock after writing. So a day or month
+  without dirty hours has stored summaries that cover every order.
 - Reads take no lock and write nothing: they read the markers first, use the stored summaries
   of clean hours and days, and summarise dirty hours (and a dirty customer) from their orders in
   memory. A hot hour never makes a read wait, and every answer is exact. A store without the
@@ -103,16 +105,34 @@ def _removable(markers: list[dict], seen_ids: set) -> list:
     return removable
 
 
-def resum_day(day: str) -> None:
-    """The day's three documents as the sum of its stored hours (serialised per day: the last
-    re-sum reads every hour written before it started)."""
-    with _locked("day:" + day) as lock:
-        total = merge(store.hour_docs(day).values())
+def _resum(key: str, parts: Iterable[dict], write) -> None:
+    """Write a day or month as the sum of its stored parts (hours or days), under its lock: re-sums
+    of one key are serialised, so the last one reads every part written before it started."""
+    with _locked(key) as lock:
+        total = merge(parts())
         if not lock.owned():
-            raise SummaryBusy("day:" + day)  # the caller keeps its hour dirty
+            raise SummaryBusy(key)  # the caller keeps its hours dirty
         figures = {name: total[name] for name in FIGURES} if total else None
         lines = {part: total[part] for part in ("products", "categories")} if total else {}
-        store.write_day(day, day[:7], figures, lines, total["customers"] if total else [])
+        write(figures, lines, total["customers"] if total else [])
+
+
+def resum_day(day: str) -> None:
+    """The day's three documents as the sum of its stored hours."""
+    _resum(
+        "day:" + day,
+        lambda: store.hour_docs(day).values(),
+        lambda *summary: store.write_day(day, *summary),
+    )
+
+
+def resum_month(month: str) -> None:
+    """The month's three documents as the sum of its stored days."""
+    _resum(
+        "month:" + month,
+        lambda: store.days_of_month(month),
+        lambda *summary: store.write_month(month, *summary),
+    )
 
 
 # A day with at least this many dirty hours is read whole (one query) rather than hour by hour.
@@ -152,23 +172,31 @@ def _recompute_hours(day: str, hours: list[str]) -> list[tuple[str, list]]:
 
 
 def refresh_hours(hours: Iterable[str]) -> int:
-    """Recompute the given hours, then their days (one re-sum per day), then delete the markers
-    they saw (see the module docstring). A busy hour or day stays dirty. Returns how many hours
-    were recomputed."""
-    by_day: dict[str, list[str]] = {}
+    """Recompute the given hours, then their days (one re-sum per day), then their months, then
+    delete the markers they saw (see the module docstring). A busy hour, day or month stays
+    dirty. Returns how many hours were recomputed."""
+    by_month: dict[str, dict[str, list[str]]] = {}
     for hour in sorted(set(hours)):
-        by_day.setdefault(hour[:10], []).append(hour)
+        by_month.setdefault(hour[:7], {}).setdefault(hour[:10], []).append(hour)
     done = 0
-    for day, day_hours in by_day.items():
-        written = _recompute_hours(day, day_hours)
+    for month, days in by_month.items():
+        summed = []
+        for day, day_hours in days.items():
+            written = _recompute_hours(day, day_hours)
+            try:
+                resum_day(day)
+            except SummaryBusy:
+                logger.info("sales summary of day %s busy; its hours stay dirty", day)
+                continue
+            summed.extend(written)
         try:
-            resum_day(day)
+            resum_month(month)
         except SummaryBusy:
-            logger.info("sales summary of day %s busy; its hours stay dirty", day)
+            logger.info("sales summary of month %s busy; its hours stay dirty", month)
             continue
-        for hour, removable in written:
+        for hour, removable in summed:
             store.clear_markers(store.DIRTY_HOURS, {"hour": hour}, removable)
-        done += len(written)
+        done += len(summed)
     return done
 
 
@@ -194,10 +222,24 @@ def mark_everything_dirty() -> None:
     (and summarised from the orders by reads until then)."""
     hours, days, customers = repository.scan_keys()
     hours |= store.all_summary_hours()
-    # Days summarised without hours (before hourly summaries): re-summed (emptied) as well.
+    # Days and months summarised without hours of their own: re-summed (emptied) as well.
     hours |= {day + "T00" for day in store.all_summary_days() - days}
+    hours |= {month + "-01T00" for month in store.all_summary_months() - {h[:7] for h in hours}}
     store.mark_dirty(hours=hours, customers=customers | store.all_summary_customers())
+    store.set_built(store.MONTHS_BUILT)  # every month with a summary has a dirty hour
     store.set_built()
+
+
+def build_months() -> None:
+    """Every month's summaries from its days (a store from before month summaries)."""
+    for month in sorted({day[:7] for day in store.all_summary_days()} | store.all_summary_months()):
+        resum_month(month)
+    store.set_built(store.MONTHS_BUILT)
+
+
+def months_ready() -> bool:
+    """Whether clean months may be read from the month summaries (reads never build them)."""
+    return store.is_built(store.MONTHS_BUILT)
 
 
 def invalidate() -> None:
@@ -229,6 +271,8 @@ def refresh_all() -> int:
     """Recompute every dirty hour and customer (the worker, every few seconds; the rebuild; the
     bench after a bulk import). Returns how many hours and customers it recomputed."""
     ensure_built()
+    if not months_ready():
+        build_months()
     done = refresh_hours(store.dirty_hours())
     for name in sorted(store.dirty_customer_names()):
         try:

@@ -1,10 +1,10 @@
-"""`rebuild_summaries`: every hour's, day's and customer's summary compared with its orders
-(`--verify`), or recomputed from them. Passes over the whole `orders` collection: for operators,
-never for a request."""
+"""`rebuild_summaries`: every hour's, day's and customer's summary compared with its orders, and
+every month's with its days (`--verify`), or recomputed from them. Passes over the whole
+`orders` collection: for operators, never for a request."""
 
 from . import repository
 from . import summary_repository as store
-from .figures import FIGURES, PARTS, summarize, summarize_customer
+from .figures import FIGURES, PARTS, merge, summarize, summarize_customer
 from .summaries import (
     CUSTOMER_FIELDS,
     ORDER_FIELDS,
@@ -13,6 +13,7 @@ from .summaries import (
     refresh_customer,
     refresh_hours,
     resum_day,
+    resum_month,
 )
 
 
@@ -50,6 +51,18 @@ def _day_difference(day: str) -> str | None:
     return _describe(f"day {day}", stored, expected)
 
 
+def _month_difference(month: str) -> str | None:
+    """The month's stored documents against the sum of its stored days (which are compared
+    with the orders), skipped while any of its hours is dirty."""
+    if any(hour[:7] == month for hour in store.dirty_hours()):
+        return None
+    expected = _comparable(merge(store.days_of_month(month)))
+    stored = _comparable(store.stored_month(month))
+    if stored == expected or any(hour[:7] == month for hour in store.dirty_hours()):
+        return None
+    return _describe(f"month {month}", stored, expected)
+
+
 def _describe(what: str, stored: dict | None, expected: dict | None) -> str:
     def figures(summary):
         return "nothing" if summary is None else {name: summary[name] for name in FIGURES}
@@ -84,12 +97,14 @@ def rebuild(*, verify: bool, progress=None) -> list[str]:
     hours = sorted(hours | store.all_summary_hours())
     days = sorted(days | store.all_summary_days())
     customers = sorted(customers | store.all_summary_customers())
+    months = sorted({day[:7] for day in days} | store.all_summary_months())
     if progress:
-        progress(total=len(hours) + len(days) + len(customers))
+        progress(total=len(hours) + len(days) + len(months) + len(customers))
     differences = []
     for kind, keys, compare in (
         ("hour", hours, _hour_difference),
         ("day", days, _day_difference),
+        ("month", months, _month_difference),
         ("customer", customers, _customer_difference),
     ):
         for key in keys:
@@ -102,7 +117,10 @@ def rebuild(*, verify: bool, progress=None) -> list[str]:
         refresh_hours(hours)  # each day re-summed once, after its hours
         for day in set(days) - {hour[:10] for hour in hours}:
             resum_day(day)  # a stale day without hours: emptied
+        for month in sorted(months):
+            resum_month(month)  # after its days (refresh_hours re-summed those with hours)
         for name in customers:
             refresh_customer(name)
+        store.set_built(store.MONTHS_BUILT)
         store.set_built()
     return differences

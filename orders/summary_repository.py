@@ -8,6 +8,9 @@ Derived data, recomputable from `orders` at any time (orders/summaries.py does i
 - `sales_day_lines`      {_id: day, month, products: [...], categories: [...]};
 - `sales_day_customers`  {_id: day, month, customers: [...]} (the Sales page's top customers)
                          (the three day collections are sums of the day's hours);
+- `sales_months`, `sales_month_lines`, `sales_month_customers`: the same per calendar month
+                         ({_id: "YYYY-MM", year, ...}), sums of the month's days, so a long
+                         window reads a document per whole month instead of one per day;
 - `sales_customers`      {_id: customer, orders, total_cents, first_order_at, last_order_at};
 - `sales_dirty_hours` / `sales_dirty_customers`: one marker per write and key, {_id, hour, day}
   or {_id, customer}; a key with markers has a summary that may be stale;
@@ -36,6 +39,8 @@ from shopsite.timeutil import hour_key
 # The layout's name: a store built in an older layout (per-day only, rows as sub-documents) is
 # rebuilt on first use.
 BUILT = "built-hourly-packed"
+# Month summaries came after: a store without this key has them built from its days (cheap).
+MONTHS_BUILT = "built-months"
 
 
 class SummaryCollection:
@@ -63,6 +68,9 @@ HOURS = SummaryCollection("sales_hours", ["_id", "day"], _by("day"))
 DAYS = SummaryCollection("sales_days", ["_id", "month"], _by("month"))
 DAY_LINES = SummaryCollection("sales_day_lines", ["_id", "month"], _by("month"))
 DAY_CUSTOMERS = SummaryCollection("sales_day_customers", ["_id", "month"], _by("month"))
+MONTHS = SummaryCollection("sales_months", ["_id", "year"], _by("year"))
+MONTH_LINES = SummaryCollection("sales_month_lines", ["_id", "year"], _by("year"))
+MONTH_CUSTOMERS = SummaryCollection("sales_month_customers", ["_id", "year"], _by("year"))
 CUSTOMERS = SummaryCollection("sales_customers", ["_id"], [])
 DIRTY_HOURS = SummaryCollection(
     "sales_dirty_hours", ["_id", "hour", "day"], [*_by("hour"), *_by("day")]
@@ -70,8 +78,9 @@ DIRTY_HOURS = SummaryCollection(
 DIRTY_CUSTOMERS = SummaryCollection("sales_dirty_customers", ["_id", "customer"], _by("customer"))
 META = SummaryCollection("sales_meta", ["_id"], [])
 
-ALL = [HOURS, DAYS, DAY_LINES, DAY_CUSTOMERS, CUSTOMERS, DIRTY_HOURS, DIRTY_CUSTOMERS, META]
 PER_DAY = [DAYS, DAY_LINES, DAY_CUSTOMERS]
+PER_MONTH = [MONTHS, MONTH_LINES, MONTH_CUSTOMERS]
+ALL = [HOURS, *PER_DAY, *PER_MONTH, CUSTOMERS, DIRTY_HOURS, DIRTY_CUSTOMERS, META]
 
 
 # --- dirty markers (insert-only: inserts are atomic on both servers) -----------------------------
@@ -153,16 +162,16 @@ def clear_markers(kind: SummaryCollection, key: dict, ids: list[ObjectId]) -> No
 # --- the summaries ----------------------------------------------------------------------------
 
 
-def is_built() -> bool:
-    return META.collection().find_one({"_id": BUILT}) is not None
+def is_built(key: str = BUILT) -> bool:
+    return META.collection().find_one({"_id": key}) is not None
 
 
 def unset_built() -> None:
     META.collection().delete_one({"_id": BUILT})
 
 
-def set_built() -> None:
-    META.collection().replace_one({"_id": BUILT}, {"_id": BUILT}, upsert=True)
+def set_built(key: str = BUILT) -> None:
+    META.collection().replace_one({"_id": key}, {"_id": key}, upsert=True)
 
 
 PACKED_PARTS = ("products", "categories", "customers")
@@ -211,19 +220,44 @@ def hour_docs(day: str, projection: dict | None = None) -> dict[str, dict]:
     return {doc["_id"]: _unpack(doc) for doc in HOURS.collection().find({"day": day}, projection)}
 
 
-def write_day(day: str, month: str, totals: dict | None, lines: dict, customers: list) -> None:
-    """Replace the day's three documents (delete them when the day has no orders)."""
+def _write_period(kinds: list, key: str, group: dict, totals, lines: dict, customers) -> None:
+    """Replace a period's three documents (delete them when it has no orders)."""
     if totals is None:
-        for kind in PER_DAY:
-            kind.collection().delete_one({"_id": day})
+        for kind in kinds:
+            kind.collection().delete_one({"_id": key})
         return
-    DAYS.collection().replace_one({"_id": day}, {"_id": day, "month": month, **totals}, upsert=True)
-    DAY_LINES.collection().replace_one(
-        {"_id": day}, _pack({"_id": day, "month": month, **lines}), upsert=True
+    figures, parts, buyers = kinds
+    figures.collection().replace_one({"_id": key}, {"_id": key, **group, **totals}, upsert=True)
+    parts.collection().replace_one({"_id": key}, _pack({"_id": key, **group, **lines}), upsert=True)
+    buyers.collection().replace_one(
+        {"_id": key}, _pack({"_id": key, **group, "customers": customers}), upsert=True
     )
-    DAY_CUSTOMERS.collection().replace_one(
-        {"_id": day}, _pack({"_id": day, "month": month, "customers": customers}), upsert=True
-    )
+
+
+def write_day(day: str, totals: dict | None, lines: dict, customers: list) -> None:
+    _write_period(PER_DAY, day, {"month": day[:7]}, totals, lines, customers)
+
+
+def write_month(month: str, totals: dict | None, lines: dict, customers: list) -> None:
+    _write_period(PER_MONTH, month, {"year": month[:4]}, totals, lines, customers)
+
+
+def days_of_month(month: str) -> list[dict]:
+    """The month's day summaries, whole (the three documents of each day joined)."""
+    joined: dict[str, dict] = {}
+    for kind in PER_DAY:
+        for doc in kind.collection().find({"month": month}):
+            joined.setdefault(doc["_id"], {}).update(_unpack(doc))
+    return list(joined.values())
+
+
+def month_docs(kind: SummaryCollection, months: list[str], projection: dict) -> Iterator[dict]:
+    """The stored documents of the given months, by year equality."""
+    wanted = set(months)
+    for year in sorted({month[:4] for month in months}):
+        for doc in kind.collection().find({"year": year}, projection):
+            if doc["_id"] in wanted:
+                yield _unpack(doc)
 
 
 def write_customer(name: str, doc: dict | None) -> None:
@@ -272,6 +306,10 @@ def all_days(projection: dict | None = None) -> list[dict]:
 
 def all_summary_days() -> set[str]:
     return {doc["_id"] for kind in PER_DAY for doc in kind.collection().find({}, {"_id": 1})}
+
+
+def all_summary_months() -> set[str]:
+    return {doc["_id"] for kind in PER_MONTH for doc in kind.collection().find({}, {"_id": 1})}
 
 
 def all_summary_hours() -> set[str]:
@@ -330,3 +368,9 @@ def stored_hour(hour: str) -> dict | None:
 def stored_day(day: str) -> tuple[dict | None, dict | None, dict | None]:
     """The day's three stored documents (the rebuild compares them with the orders)."""
     return tuple(_unpack(kind.collection().find_one({"_id": day})) for kind in PER_DAY)
+
+
+def stored_month(month: str) -> dict | None:
+    """The month's three stored documents joined (the rebuild compares them with its days)."""
+    docs = [_unpack(kind.collection().find_one({"_id": month})) for kind in PER_MONTH]
+    return {k: v for doc in docs if doc for k, v in doc.items()} if docs[0] else None

@@ -28,7 +28,9 @@ class _Progress:
         tenth = self.done * 10 // max(self.total, 1)
         if tenth != self.shown:
             self.shown = tenth
-            self.stream.write(f"{self.done}/{self.total} hours, days and customers ({step})")
+            self.stream.write(
+                f"{self.done}/{self.total} hours, days, months and customers ({step})"
+            )
 
     def close(self) -> None:
         if self.bar is not None:
@@ -37,8 +39,9 @@ class _Progress:
 
 class Command(BaseCommand):
     help = (
-        "Recompute the per-hour, per-day and per-customer sales summaries from the orders and "
-        "report any difference; with --verify, only compare (exit status 1 if anything differs)."
+        "Recompute the per-hour, per-day, per-month and per-customer sales summaries from the "
+        "orders and report any difference; with --verify, only compare (exit status 1 if "
+        "anything differs)."
     )
 
     def add_arguments(self, parser):
@@ -53,7 +56,9 @@ class Command(BaseCommand):
         for line in differences:
             self.stdout.write(line)
         if not differences:
-            self.stdout.write(f"No difference in {progress.total} hours, days and customers.")
+            self.stdout.write(
+                f"No difference in {progress.total} hours, days, months and customers."
+            )
         elif verify:
             raise CommandError(f"{len(differences)} summaries differ from the orders.")
         else:

@@ -252,11 +252,18 @@ def days_of_month(month: str) -> list[dict]:
 
 
 def month_docs(kind: SummaryCollection, months: list[str], projection: dict) -> Iterator[dict]:
-    """The stored documents of the given months, by year equality."""
-    wanted = set(months)
-    for year in sorted({month[:4] for month in months}):
-        for doc in kind.collection().find({"year": year}, projection):
-            if doc["_id"] in wanted:
+    """The stored documents of the given months: by `_id` (a month's rows are big, so never
+    read a month that is not wanted), or by `year` for a year wanted whole or nearly."""
+    by_year: dict[str, list[str]] = {}
+    for month in sorted(months):
+        by_year.setdefault(month[:4], []).append(month)
+    for year, wanted in by_year.items():
+        if len(wanted) >= 10:
+            found = kind.collection().find({"year": year}, projection)
+            yield from (_unpack(doc) for doc in found if doc["_id"] in wanted)
+            continue
+        for month in wanted:
+            if (doc := kind.collection().find_one({"_id": month}, projection)) is not None:
                 yield _unpack(doc)
 
 

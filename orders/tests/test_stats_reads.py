@@ -19,7 +19,7 @@ from orders.tests.test_stats import ANCHOR, WINDOWS, build_shop
 from shopsite.timeutil import utcnow
 
 ORDER_FILTER_FIELDS = {("day",), ("hour",), ("customer",), ("_id",)}
-SUMMARY_FILTER_FIELDS = {("month",), ("_id",), ("day",), ("hour",), ("customer",)}
+SUMMARY_FILTER_FIELDS = {("month",), ("year",), ("_id",), ("day",), ("hour",), ("customer",)}
 
 
 class Listener(monitoring.CommandListener):

@@ -5,12 +5,15 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from pymongo import MongoClient
 
 from orders import services, stats, summaries
 from orders import summary_repository as store
 from orders.stats import _days_in_month
+from orders.tests.test_stats_reads import Listener
 from orders.tests.test_summaries import expected_sold
 
 pytestmark = pytest.mark.usefixtures("mongo", "redis_client")
@@ -96,6 +99,34 @@ def test_a_store_from_before_months_gets_them_from_its_days(product_ids):
     assert store.stored_month(f"{FIRST:%Y-%m}")["orders"] > 0
     _assert_exact()
     call_command("rebuild_summaries", "--verify")
+
+
+def test_a_months_window_reads_only_its_months(product_ids, monkeypatch):
+    """Twelve stored months of a year; a window of one whole month fetches that one month's
+    document (by `_id`), a window of the whole year its year's (by `year`)."""
+    year = FIRST.year - 1
+    orders = [
+        {"customer": f"c{month}", "created_at": datetime(year, month, 15, 12, tzinfo=UTC),
+         "items": [{"product_id": product_ids[0], "quantity": 1}]}
+        for month in range(1, 13)
+    ]  # fmt: skip
+    services.orders_place_bulk(orders=orders, user_id=None)
+    summaries.refresh_all()
+    listener = Listener()
+    client = MongoClient(settings.MONGODB_URI, tz_aware=True, event_listeners=[listener])
+    monkeypatch.setattr(store, "get_db", lambda: client[settings.MONGODB_DB])
+    try:
+        june = (datetime(year, 6, 1, tzinfo=UTC), datetime(year, 7, 1, tzinfo=UTC))
+        assert [row["customer"] for row in stats.top_customers(*june)] == ["c6"]
+        assert listener.returned[store.MONTH_CUSTOMERS.COLLECTION] == 1
+        assert listener.returned[store.DAY_CUSTOMERS.COLLECTION] == 0
+        listener.clear()
+        whole = (datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC))
+        assert len(stats.top_customers(*whole, limit=20)) == 12
+        assert listener.returned[store.MONTH_CUSTOMERS.COLLECTION] == 12
+        assert listener.returned[store.DAY_CUSTOMERS.COLLECTION] == 0
+    finally:
+        client.close()
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,15 @@
 
 A summary is {orders, quantity, revenue_cents, products, categories, customers}; the stored
 hour, day and customer summaries (orders/summaries.py) and the stats' edges all take this shape.
+An hour's summary also keeps its orders' moments: [microseconds since the epoch, quantity,
+revenue_cents] of each order by time, so any part of a clean hour (a window's edge) has its
+count and totals without reading its orders.
 """
 
+from bisect import bisect_left
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 
 FIGURES = ("orders", "quantity", "revenue_cents")
 # What each part of a summary adds up, keyed by what identifies its rows.
@@ -105,3 +111,36 @@ def summarize_customer(docs: Iterable[dict]) -> dict | None:
     if not count:
         return None
     return {"orders": count, "total_cents": total, "first_order_at": first, "last_order_at": last}
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_TIME = itemgetter(0)
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def moments(docs: Iterable[dict]) -> list[list[int]]:
+    """[microseconds since the epoch, quantity, revenue_cents] of each order, by time."""
+    return sorted([_micros(doc["created_at"]), doc["quantity"], doc["total_cents"]] for doc in docs)
+
+
+def _between(stored: list[list[int]], since: datetime | None, until: datetime | None) -> list:
+    first = 0 if since is None else bisect_left(stored, _micros(since), key=_TIME)
+    after = len(stored) if until is None else bisect_left(stored, _micros(until), key=_TIME)
+    return stored[first:after]
+
+
+def count_between(stored: list[list[int]], since: datetime | None, until: datetime | None) -> int:
+    """How many of the moments fall in since <= t < until."""
+    return len(_between(stored, since, until))
+
+
+def totals_between(stored: list[list[int]], since, until) -> dict | None:
+    """{orders, quantity, revenue_cents} of the moments in since <= t < until; None if none."""
+    rows = _between(stored, since, until)
+    if not rows:
+        return None
+    return {"orders": len(rows), "quantity": sum(row[1] for row in rows),
+            "revenue_cents": sum(row[2] for row in rows)}  # fmt: skip

@@ -3,7 +3,8 @@
 Lists walk the days newest first, reading each day's orders by `day` equality, or a busy day's
 hour by hour (`hour` equality); the per-day and per-hour counts of the sales summaries give the
 totals and let a page skip whole days and hours. Days with dirty hours, and the window's first
-day, are counted hour by hour (dirty hours by reading them). A customer's list reads that
+day, are counted hour by hour (dirty hours by reading them, the window's first hour from its
+stored moments). A customer's list reads that
 customer's orders by `customer` equality. Nothing sorts or counts all the orders.
 """
 
@@ -14,7 +15,7 @@ from datetime import datetime, timedelta
 
 from shopsite.timeutil import day_key, hour_key, utcnow
 
-from . import repository, stats, summaries
+from . import figures, repository, stats, summaries
 from . import summary_repository as summary_store
 from .exceptions import CustomerNotFound, OrderNotFound
 
@@ -45,6 +46,7 @@ class _Unit:
     key: str
     count: int
     docs: list[dict] | None = None
+    since: datetime | None = None  # an hour counted only from here (the window's first)
 
     def is_big_day(self) -> bool:
         return len(self.key) == 10 and self.count > HOUR_WALK_ABOVE and self.docs is None
@@ -53,7 +55,8 @@ class _Unit:
         if self.docs is not None:
             return self.docs
         find = repository.find_day if len(self.key) == 10 else repository.find_hour
-        return repository.newest_first(find(self.key))  # not kept: an export holds one at a time
+        # Not kept: an export holds one unit's orders at a time.
+        return _newest_first(find(self.key), self.since)
 
 
 def _newest_first(docs: list[dict], since: datetime | None) -> list[dict]:
@@ -64,16 +67,20 @@ def _newest_first(docs: list[dict], since: datetime | None) -> list[dict]:
 
 def _hour_units(day: str, dirty: set[str], since: datetime | None = None) -> list[_Unit]:
     """The day's hours with orders, newest first (those at or after `since`): counts from the
-    stored hour summaries; dirty hours, and the hour `since` falls in, read and counted."""
-    stored = summary_store.hour_docs(day, {"orders": 1})
+    stored hour summaries (the hour `since` falls in from its stored moments); dirty hours, and
+    a first hour stored without moments, read and counted."""
     first = hour_key(since) if since is not None else ""
+    stored = summary_store.hour_docs(day, {"orders": 1, "moments": 1} if first else {"orders": 1})
     units = []
     for hour in sorted(set(stored) | {h for h in dirty if h[:10] == day}, reverse=True):
         if hour < first:
             continue
-        if hour in dirty or hour == first:
+        if hour in dirty or (hour == first and "moments" not in stored[hour]):
             docs = _newest_first(repository.find_hour(hour), since)
             units.append(_Unit(hour, len(docs), docs))
+        elif hour == first:
+            count = figures.count_between(stored[hour]["moments"], since, None)
+            units.append(_Unit(hour, count, since=since))
         else:
             units.append(_Unit(hour, stored[hour]["orders"]))
     return [unit for unit in units if unit.count]

@@ -1,15 +1,16 @@
-"""Sales statistics from the hour and day summaries (orders/summaries.py), never from all orders.
+"""Sales statistics from the hour, day and month summaries (orders/summaries.py), never from all
+orders.
 
-A window [start, end) is cut into whole UTC months, read from the month summaries (by `year`
-equality), whole UTC days, read from the day summaries (by `month` equality, at most a month's
-documents per query), and at most two partial edge days, read hour
-by hour: the stored summaries of their whole hours (by `day` equality) and the orders of at most
-two partial edge hours (by `hour` equality, filtered to the window). Hours with dirty markers
-(and their days and months) are summarised from their orders instead, so every figure is exact
-and no read waits for a recompute. The cost follows the window's months, the days outside whole
-months (at most two months' worth) and the edge hours' orders, not the
-size of `orders`. A customer's figures are that customer's summary.
-"""
+A window [start, end) is cut into whole UTC months, read from the month summaries (by `_id`, or
+`year` for a whole year), whole UTC days, read from the day summaries (by `month` equality, at
+most a month's documents per query), and at most two partial edge days, read hour by hour: the
+stored summaries of their whole hours (by `day` equality) and at most two partial edge hours,
+whose totals come from their stored moments and whose other parts (products, categories,
+customers) from their orders (by `hour` equality, filtered to the window). Hours with dirty
+markers (and their days and months) are summarised from their orders instead, so every figure is
+exact and no read waits for a recompute. The cost follows the window's months, the days outside
+whole months (at most two months' worth) and the edge hours, not the size of `orders`. A
+customer's figures are that customer's summary."""
 
 import calendar
 from datetime import UTC, datetime, time, timedelta
@@ -52,9 +53,13 @@ def _hour_bounds(hour: str) -> tuple[datetime, datetime]:
     return start, start + ONE_HOUR
 
 
-def _day_from_hours(day, dirty, since, until, projection) -> list[dict]:
+def _day_from_hours(day, dirty, since, until, part) -> list[dict]:
     """Summaries covering the day's part in [since, until): stored hours that are clean and
-    wholly inside, the rest (dirty hours, the partial edge hours) from their orders."""
+    wholly inside; the clean partial edge hours' totals from their stored moments; the rest
+    (dirty hours, other parts of the edge hours) from their orders."""
+    projection = _KINDS[part][2]
+    if part == "totals":
+        projection = {**projection, "moments": 1}
     stored = store.hour_docs(day, projection)
     found = []
     for number in range(24):
@@ -66,6 +71,8 @@ def _day_from_hours(day, dirty, since, until, projection) -> list[dict]:
         if inside and hour not in dirty:
             if hour in stored:
                 found.append(stored[hour])
+        elif hour not in dirty and "moments" in stored.get(hour, {}):
+            found.append(figures.totals_between(stored[hour]["moments"], since, until))
         elif inside or hour in stored or hour in dirty:
             found.append(
                 summaries.hour_from_orders(
@@ -114,7 +121,7 @@ def _pieces(start: datetime, end: datetime, part: str, *, by_day: bool = False):
     pieces += [(doc["_id"], doc) for doc in store.day_docs(day_kind, clean, projection)]
     edges = [(day, *_day_bounds(day)) for day in whole if day in dirty_days] + partial
     for day, since, until in edges:
-        pieces += [(day, piece) for piece in _day_from_hours(day, dirty, since, until, projection)]
+        pieces += [(day, piece) for piece in _day_from_hours(day, dirty, since, until, part)]
     return pieces
 
 

@@ -38,7 +38,7 @@ from shopsite.redis_client import get_redis
 
 from . import repository
 from . import summary_repository as store
-from .figures import FIGURES, merge, summarize, summarize_customer
+from .figures import FIGURES, merge, moments, summarize, summarize_customer
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,12 @@ class SummaryBusy(BackendUnavailable):
 
     def __init__(self, key: str):
         super().__init__("mongodb", f"sales summary {key} busy")
+
+
+def hour_summary(docs: list[dict]) -> dict | None:
+    """What is stored of an hour: the summary of its orders and their moments."""
+    summary = summarize(docs)
+    return summary and {**summary, "moments": moments(docs)}
 
 
 def hour_from_orders(hour: str, since: datetime | None = None, until: datetime | None = None):
@@ -163,7 +169,7 @@ def _recompute_hours(day: str, hours: list[str]) -> list[tuple[str, list]]:
             docs = docs_by_hour.get(hour, [])
             if not lock.owned():
                 continue  # another recompute may be running: write nothing
-            store.write_hour(hour, summarize(docs))
+            store.write_hour(hour, hour_summary(docs))
             if not lock.owned():
                 store.mark_dirty(hours=[hour])  # a newer summary may have been overwritten
                 continue

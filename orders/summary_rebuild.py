@@ -8,7 +8,7 @@ from .figures import FIGURES, PARTS, merge, summarize, summarize_customer
 from .summaries import (
     CUSTOMER_FIELDS,
     ORDER_FIELDS,
-    hour_from_orders,
+    hour_summary,
     refresh_all,
     refresh_customer,
     refresh_hours,
@@ -24,6 +24,8 @@ def _comparable(summary: dict | None) -> dict | None:
     found = {name: summary[name] for name in FIGURES}
     for part, key in PARTS.items():
         found[part] = {row[key]: row for row in summary.get(part) or []}
+    if "moments" in summary:
+        found["moments"] = summary["moments"]
     return found
 
 
@@ -31,9 +33,11 @@ def _hour_difference(hour: str) -> str | None:
     """What differs between the hour's stored summary and its orders (None: nothing, or the
     hour changed meanwhile and is dirty, so the stored one is not yet due)."""
     markers = store.hour_markers(hour)
-    expected = _comparable(hour_from_orders(hour))
+    expected = hour_summary(repository.find_hour(hour, ORDER_FIELDS))
     stored = store.stored_hour(hour)
-    stored = _comparable(stored)
+    if expected and stored and "moments" not in stored:
+        del expected["moments"]  # stored before hours kept them: read from the orders instead
+    expected, stored = _comparable(expected), _comparable(stored)
     if stored == expected or markers or store.hour_markers(hour):
         return None
     return _describe(f"hour {hour}", stored, expected)

@@ -2,7 +2,9 @@
 
 Derived data, recomputable from `orders` at any time (orders/summaries.py does it):
 - `sales_hours`          {_id: hour, day, orders, quantity, revenue_cents, products, categories,
-                         customers}: one UTC hour's orders, the unit that is recomputed;
+                         customers, moments}: one UTC hour's orders, the unit that is
+                         recomputed (moments: see orders/figures.py; absent in hours stored
+                         before them, which are then read from their orders);
 - `sales_days`           {_id: day, month, orders, quantity, revenue_cents}: small, so the
                          order lists can list days and their counts cheaply;
 - `sales_day_lines`      {_id: day, month, products: [...], categories: [...]};
@@ -15,7 +17,7 @@ Derived data, recomputable from `orders` at any time (orders/summaries.py does i
 - `sales_dirty_hours` / `sales_dirty_customers`: one marker per write and key, {_id, hour, day}
   or {_id, customer}; a key with markers has a summary that may be stale;
 - `sales_meta`           {_id: BUILT} once the summaries cover every order.
-The rows of `products`, `categories` and `customers` are stored as one JSON string per part
+The rows of `products`, `categories`, `customers` and `moments` are stored as one JSON string each
 (_pack): FerretDB converts every value of a document on each read, so a day's 2,000 customer
 rows as sub-documents cost ~17x more to read than the same rows as one string. The figures stay
 plain fields; the rows are only ever read whole.
@@ -174,7 +176,7 @@ def set_built(key: str = BUILT) -> None:
     META.collection().replace_one({"_id": key}, {"_id": key}, upsert=True)
 
 
-PACKED_PARTS = ("products", "categories", "customers")
+PACKED_PARTS = ("products", "categories", "customers", "moments")
 
 
 def _json_value(value):

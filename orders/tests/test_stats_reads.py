@@ -168,5 +168,19 @@ def test_a_busy_day_is_read_hour_by_hour(watched):
     start = midnight + timedelta(hours=5, minutes=30)
     totals = stats.sold_totals(start, midnight + timedelta(days=1))
     assert totals["orders"] == len([moment for moment in placed if moment >= start])
-    assert watched.returned[repository.COLLECTION] == 10  # the partial edge hour's orders
+    assert watched.returned[repository.COLLECTION] == 0  # the edge hour's stored moments
+    rows = stats.sold_breakdown(start, midnight + timedelta(days=1), "product")
+    assert rows[0]["quantity"] == totals["total_quantity"]
+    assert watched.returned[repository.COLLECTION] == 10  # the edge hour's orders, for products
     _check_commands(watched)
+
+    # A window starting inside the busy day: counted from the first hour's stored moments, and
+    # its last page reads that hour only.
+    since = utcnow() - timedelta(days=3)
+    inside = sorted((moment for moment in placed if moment >= since), reverse=True)
+    watched.clear()
+    assert selectors.orders_count_since(days=3) == len(inside)
+    assert watched.returned[repository.COLLECTION] == 0
+    _, page = selectors.orders_page_since(days=3, skip=max(len(inside) - 2, 0), limit=5)
+    assert [doc["created_at"] for doc in page] == inside[-2:]
+    assert watched.returned[repository.COLLECTION] <= 20  # at most the two oldest hours

@@ -4,10 +4,11 @@ read), read back exactly as computed, and a store in an older layout rebuilt on 
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.management import call_command
 
-from orders import repository, services, stats, summaries
+from orders import repository, selectors, services, stats, summaries
 from orders import summary_repository as store
-from orders.figures import PARTS, summarize
+from orders.figures import PARTS, count_between, moments, summarize, totals_between
 
 pytestmark = pytest.mark.usefixtures("mongo", "redis_client")
 
@@ -71,3 +72,39 @@ def test_a_store_in_an_older_layout_is_rebuilt_on_first_use(product_ids):
     summaries.refresh_all()
     assert isinstance(store.DAY_CUSTOMERS.collection().find_one({"_id": day})["customers"], str)
     assert store.stored_day(day)[0]["orders"] == 1
+
+
+def test_moments_give_any_part_of_an_hour_at_microsecond_edges():
+    base = datetime(2026, 3, 1, 10, tzinfo=UTC)
+    docs = [
+        {"created_at": base + timedelta(minutes=m, milliseconds=ms), "quantity": q,
+         "total_cents": c}
+        for m, ms, q, c in [(30, 0, 1, 100), (5, 250, 2, 250), (30, 0, 4, 400), (59, 999, 1, 9)]
+    ]  # fmt: skip
+    stored = moments(docs)
+    assert [row[0] for row in stored] == sorted(row[0] for row in stored)
+    half = base + timedelta(minutes=30)
+    assert totals_between(stored, half, None) == {"orders": 3, "quantity": 6, "revenue_cents": 509}
+    assert totals_between(stored, None, half) == {"orders": 1, "quantity": 2, "revenue_cents": 250}
+    # since is inclusive, until exclusive, to the microsecond.
+    assert count_between(stored, half + timedelta(microseconds=1), None) == 1
+    assert count_between(stored, half - timedelta(microseconds=1), half) == 0
+    assert count_between(stored, half, half + timedelta(microseconds=1)) == 2
+    assert totals_between(stored, base + timedelta(hours=1), None) is None
+
+
+def test_an_hour_stored_without_moments_is_read_from_its_orders(product_ids):
+    created = datetime.now(UTC).replace(minute=20, second=0, microsecond=0) - timedelta(days=2)
+    for minutes in (0, 30):
+        _place(product_ids, "Ada", created + timedelta(minutes=minutes))
+    summaries.refresh_all()
+    hour = created.strftime("%Y-%m-%dT%H")
+    assert len(store.stored_hour(hour)["moments"]) == 2
+    store.HOURS.collection().update_one({"_id": hour}, {"$unset": {"moments": ""}})
+    edge = created + timedelta(minutes=10)  # inside the hour: only the later order counts
+    assert stats.sold_totals(edge, edge + timedelta(days=1))["orders"] == 1
+    assert selectors.orders_count_since(days=2) == len(
+        [m for m in (created, created + timedelta(minutes=30)) if m >= datetime.now(UTC)
+         - timedelta(days=2)]
+    )  # fmt: skip
+    call_command("rebuild_summaries", "--verify")  # an older layout is not a difference

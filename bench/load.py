@@ -8,7 +8,6 @@ count sampled through the run (a leak shows as growth).
 
 import argparse
 import asyncio
-import os
 import random
 import subprocess
 import time
@@ -16,14 +15,8 @@ from collections import defaultdict
 
 import httpx
 
+from bench.procs import BACKEND_PORTS
 from bench.server import percentile, production_server
-
-# The same variables as scripts/services.sh: a private set of services is counted correctly.
-BACKEND_PORTS = {
-    "mongodb": int(os.environ.get("MONGODB_PORT", 27017)),
-    "redis": int(os.environ.get("REDIS_PORT", 6379)),
-    "cassandra": int(os.environ.get("CASSANDRA_PORT", 9042)),
-}
 
 
 def backend_connections() -> dict[str, int]:

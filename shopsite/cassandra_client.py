@@ -65,3 +65,9 @@ _session = PerProcess(
 )
 get_session = _session.get
 close = _session.close
+
+
+def warm() -> None:
+    """Connect (shopsite.warmup): with protocol v3+ the driver holds exactly one connection per
+    host plus its control connection, so the count needs no setting."""
+    get_session()

@@ -54,6 +54,15 @@ def json_error(status: int, reason: str, detail: str) -> bytes:
 
 
 class JSONErrorThreadWorker(ThreadWorker):
+    def load_wsgi(self):
+        """After the app is loaded (in the worker, after the fork) and before the first request:
+        open the store connections (shopsite.warmup), so every worker holds the same ones. Not
+        at import: the arbiter imports this module and must not hold store clients."""
+        super().load_wsgi()
+        from shopsite.warmup import warm_up
+
+        warm_up()
+
     def handle_error(self, req, client, addr, exc):
         found = refusal(exc)
         if found is None:

@@ -1,4 +1,5 @@
-"""The process's one MongoClient, created lazily (after a fork, anew) and closed at exit.
+"""The process's one MongoClient, created lazily (after a fork, anew) and closed at exit; a
+long-running process builds it at start (shopsite.warmup). Its pool: MONGODB_POOL_SIZE connections.
 
 Replica sets are configuration only: MONGODB_URI names the members and `replicaSet=`; the client
 then writes with `w: majority` (unless the URI sets `w`), so an acknowledged order survives the
@@ -30,6 +31,11 @@ def client_options(uri: str) -> dict:
         "appname": "shopsite",
     }
     uri_options = parse_uri(uri, validate=False)["options"]
+    # A fixed pool, filled by the client's own background task (every second) from its start: a
+    # process holds the same connections whatever its traffic was (URI options still win).
+    for name in ("minPoolSize", "maxPoolSize"):
+        if name not in uri_options:
+            options[name] = settings.MONGODB_POOL_SIZE
     if "replicaSet" in uri_options and "w" not in uri_options:
         # A write acknowledged by the primary alone is rolled back if it dies before a
         # secondary copied it; majority-acknowledged writes survive any single member's loss.
@@ -64,6 +70,12 @@ _client = PerProcess(
 )
 get_client = _client.get
 close = _client.close
+
+
+def warm() -> None:
+    """Build the client and reach the server (shopsite.warmup): its pool then fills in the
+    background; ServerSelectionTimeoutError if the server is down (the client keeps trying)."""
+    get_client().admin.command("ping")
 
 
 def parse_object_id(value) -> ObjectId | None:

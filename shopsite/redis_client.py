@@ -102,11 +102,16 @@ def _build() -> redis.Redis:
             parse_sentinels(settings.REDIS_SENTINELS),
             settings.REDIS_SENTINEL_MASTER,
         )
-    return redis.Redis.from_url(
+    # At most REDIS_POOL_SIZE connections; a thread finding none free waits for one (up to the
+    # backend timeout, then a ConnectionError: 503) instead of opening another.
+    pool = redis.BlockingConnectionPool.from_url(
         settings.REDIS_URL,
+        max_connections=settings.REDIS_POOL_SIZE,
+        timeout=settings.BACKEND_TIMEOUT_SECONDS,
         decode_responses=True,
         **_connection_kwargs(settings.BACKEND_TIMEOUT_SECONDS),
     )
+    return redis.Redis.from_pool(pool)
 
 
 _client = PerProcess(
@@ -120,6 +125,26 @@ _client = PerProcess(
 )
 get_redis = _client.get
 close = _client.close
+
+
+def fill_pool(pool: redis.ConnectionPool, size: int) -> None:
+    """Open `size` connections now and leave them idle in the pool (ConnectionError if the
+    server is down; the ones opened stay)."""
+    held = []
+    try:
+        for _ in range(size):
+            held.append(pool.get_connection())
+    finally:
+        for connection in held:
+            pool.release(connection)
+
+
+def warm() -> None:
+    """Open both Redis pools of the process, ours and Django's cache's (shopsite.warmup)."""
+    from django.core.cache import cache
+
+    fill_pool(get_redis().connection_pool, settings.REDIS_POOL_SIZE)
+    fill_pool(cache.client.get_client(write=True).connection_pool, settings.REDIS_POOL_SIZE)
 
 
 # redis-py Script objects per client and script text, made once per process: building one per
@@ -155,9 +180,17 @@ def cache_settings(
     sentinel_password: str,
     timeout: float,
     failover_wait: float,
+    pool_size: int,
 ) -> dict:
-    """Django's CACHES["default"] (django-redis) for the same topology as get_redis()."""
-    options = {"SOCKET_CONNECT_TIMEOUT": timeout, "SOCKET_TIMEOUT": timeout}
+    """Django's CACHES["default"] (django-redis) for the same topology as get_redis(), with a
+    pool of at most `pool_size` connections as get_redis()'s (one server only: Sentinel's pool
+    cannot wait for a free connection, it would refuse)."""
+    options = {
+        "SOCKET_CONNECT_TIMEOUT": timeout,
+        "SOCKET_TIMEOUT": timeout,
+        "CONNECTION_POOL_CLASS": "redis.BlockingConnectionPool",
+        "CONNECTION_POOL_KWARGS": {"max_connections": pool_size, "timeout": timeout},
+    }
     location = url
     if sentinels:
         # django-redis's Sentinel factory reads the monitored name from the URL's host part;
@@ -167,6 +200,7 @@ def cache_settings(
         location = urlunsplit(
             (parts.scheme, f"{auth}@{master}" if auth else master, parts.path, "", "")
         )
+        del options["CONNECTION_POOL_CLASS"]
         options["CONNECTION_FACTORY"] = "django_redis.pool.SentinelConnectionFactory"
         options["SENTINELS"] = parse_sentinels(sentinels)
         options["SENTINEL_KWARGS"] = {

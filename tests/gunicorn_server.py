@@ -48,6 +48,12 @@ class GunicornServer:
         )
 
     def __enter__(self):
+        self.prepare()
+        self.start()
+        return self
+
+    def prepare(self) -> None:
+        """Django's tables and the staff user (SQLite only: no store needed)."""
         self.manage("migrate", "--noinput", "-v", "0")
         script = (
             "from django.contrib.auth.models import User;"
@@ -56,8 +62,6 @@ class GunicornServer:
             f"u.set_password({PASSWORD!r}); u.save()"
         )
         self.manage("shell", "-c", script)
-        self.start()
-        return self
 
     def start(self) -> None:
         self.url, self.process = start_gunicorn(self.env, workers=self.workers, threads=4)

@@ -13,6 +13,14 @@ BACKEND_TIMEOUT_SECONDS = env_float("BACKEND_TIMEOUT_SECONDS", 2.0)
 MONGODB_URI = env_str("MONGODB_URI", "mongodb://127.0.0.1:27017/?directConnection=true")
 MONGODB_DB = env_str("MONGODB_DB", "shop")
 MONGODB_SOCKET_TIMEOUT_SECONDS = env_float("MONGODB_SOCKET_TIMEOUT_SECONDS", 60.0)
+# Connections each process (gunicorn worker, event worker) keeps open to each store: opened at
+# its start (shopsite/warmup.py) and never more, so a respawned worker holds what the one it
+# replaced held. At least the threads that use the store at once (gunicorn --threads, default 4
+# here; the event worker uses 3); more threads wait for a free connection.
+MONGODB_POOL_SIZE = env_int("MONGODB_POOL_SIZE", 8)
+REDIS_POOL_SIZE = env_int("REDIS_POOL_SIZE", 8)
+if MONGODB_POOL_SIZE < 1 or REDIS_POOL_SIZE < 1:
+    raise ImproperlyConfigured("MONGODB_POOL_SIZE and REDIS_POOL_SIZE must be at least 1")
 # Stats (aggregations over orders and summaries) may read from secondaries of a replica set.
 MONGODB_STATS_READ_PREFERENCE = env_str("MONGODB_STATS_READ_PREFERENCE", "primary")
 if MONGODB_STATS_READ_PREFERENCE not in {
@@ -67,6 +75,7 @@ def redis_cache(redis_url: str) -> dict:
         sentinel_password=REDIS_SENTINEL_PASSWORD,
         timeout=BACKEND_TIMEOUT_SECONDS,
         failover_wait=REDIS_FAILOVER_WAIT_SECONDS,
+        pool_size=REDIS_POOL_SIZE,
     )
 
 

@@ -120,9 +120,13 @@ def test_cache_settings_single_server_and_sentinel():
         sentinel_password="",
         timeout=2,
         failover_wait=3,
+        pool_size=4,
     )
     assert single["LOCATION"] == "redis://:pw@host:6380/4"
     assert "CONNECTION_FACTORY" not in single["OPTIONS"]
+    # A fixed pool, as get_redis()'s: a thread waits for a free connection, never opens a fifth.
+    assert single["OPTIONS"]["CONNECTION_POOL_CLASS"] == "redis.BlockingConnectionPool"
+    assert single["OPTIONS"]["CONNECTION_POOL_KWARGS"] == {"max_connections": 4, "timeout": 2}
 
     sentinel = redis_client.cache_settings(
         "redis://:pw@ignored:6380/4",
@@ -131,6 +135,7 @@ def test_cache_settings_single_server_and_sentinel():
         sentinel_password="spw",
         timeout=2,
         failover_wait=3,
+        pool_size=4,
     )
     # django-redis takes the monitored name from the URL's host; one URL: reads on the primary.
     assert sentinel["LOCATION"] == "redis://:pw@shopsite/4"
@@ -140,6 +145,7 @@ def test_cache_settings_single_server_and_sentinel():
     assert sentinel["OPTIONS"]["SENTINELS"] == [("s1", 26379), ("s2", 26379)]
     assert sentinel["OPTIONS"]["SENTINEL_KWARGS"]["password"] == "spw"
     assert sentinel["OPTIONS"]["CONNECTION_POOL_KWARGS"]["retry"].seconds == 3
+    assert "CONNECTION_POOL_CLASS" not in sentinel["OPTIONS"]
 
 
 def test_sentinel_client_is_built_from_the_settings(settings):

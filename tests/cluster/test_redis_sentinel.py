@@ -92,6 +92,7 @@ def django_cache_works(env: dict) -> bool:
         sentinel_password="",
         timeout=2,
         failover_wait=3,
+        pool_size=4,
     )
     cache = RedisCache(conf["LOCATION"], {"OPTIONS": conf["OPTIONS"], "KEY_PREFIX": "django"})
     value = {"written": time.time()}

@@ -6,6 +6,7 @@ import signal
 from django.core.management.base import BaseCommand, CommandError
 
 from eventlog.worker import OutboxWorker
+from shopsite.warmup import warm_up
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ class Command(BaseCommand):
                 raise CommandError(str(exc))
             self.stdout.write(f"eventlog worker: drained, {stats.written} events written")
             return
+
+        warm_up()  # the long-running mode: its store connections from the start
 
         def on_signal(signum, frame):
             logger.info("eventlog worker: signal %d, stopping after the current batch", signum)

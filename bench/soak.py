@@ -10,9 +10,9 @@ Chaos: a gunicorn worker is SIGKILLed every --kill-every seconds (the arbiter st
 the event worker (outbox + purchase recovery) is SIGKILLed once and started again 2 s later, and
 Cassandra is stopped and started once. Reports per minute: requests, errors (5xx and dropped
 connections), errors not explained by a kill or the Cassandra restart, p50/p99; resident memory
-of every process and backend connection counts at minute 2 and at the end; and at the end:
-stock + sold = initial for every product, no purchase intent left, exactly one order_created
-event per stored order.
+per role and backend connections per role every minute, minute 2 against the end with PASS/FAIL
+at 10% (bench/soak_resources.py); and at the end: stock + sold = initial for every product, no
+purchase intent left, exactly one order_created event per stored order.
 """
 
 import argparse
@@ -31,7 +31,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.load import backend_connections, pick_request, seed
+from bench.load import pick_request, seed
+from bench.procs import children
 from bench.reconcile import INITIAL_STOCK, reconcile
 from bench.server import (
     PASSWORD,
@@ -43,6 +44,8 @@ from bench.server import (
     setup_django,
     start_gunicorn,
 )
+from bench.soak_resources import SAMPLE_LEAD_SECONDS, comparison, sample_minute
+from bench.soak_resources import report as resources_report
 
 # An error this soon after a kill (or during the Cassandra restart) is the kill's.
 EXPLAINED_AFTER_KILL_SECONDS = 10.0
@@ -50,31 +53,6 @@ EXPLAINED_AFTER_RESTART_SECONDS = 20.0
 
 
 # --- processes ------------------------------------------------------------------------------------
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command may contain spaces and parentheses: the fields follow the last ")".
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append(int(entry.name))
-    return sorted(found)
-
-
-def rss_mib(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
 class Processes:
     def __init__(self, env: dict, workers: int):
         self.env = env
@@ -104,13 +82,8 @@ class Processes:
     def restart_event_worker(self) -> None:
         self.event_worker = self._start_event_worker()
 
-    def memory(self) -> dict[str, float]:
-        report = {"gunicorn arbiter": rss_mib(self.gunicorn.pid) or 0.0}
-        workers = [rss_mib(pid) or 0.0 for pid in self.gunicorn_workers()]
-        report["gunicorn workers (sum)"] = sum(workers)
-        report["gunicorn workers (max)"] = max(workers, default=0.0)
-        report["event worker"] = rss_mib(self.event_worker.pid) or 0.0
-        return report
+    def resources(self) -> dict:
+        return sample_minute(self.gunicorn.pid, lambda: self.event_worker.pid)
 
     def stop(self) -> None:
         for process in (self.event_worker, self.gunicorn):
@@ -146,11 +119,15 @@ class Soak:
         self.chaos.append((self.now(), what))
         print(f"[{self.now():6.1f}s] {what}", flush=True)
 
-    def sample(self, minute: int) -> None:
-        self.samples[minute] = {
-            "memory_mib": self.procs.memory(),
-            "connections": backend_connections(),
-        }
+    def sample_loop(self) -> None:
+        """Minute k's resources just before its end, where the default --kill-every kills: the
+        same phase of every minute (bench/soak_resources.py)."""
+        self.samples[0] = self.procs.resources()
+        for minute in range(1, self.args.minutes + 1):
+            at = minute * 60 - SAMPLE_LEAD_SECONDS
+            if self.stop.wait(max(0.0, at - self.now())):
+                return
+            self.samples[minute] = self.procs.resources()
 
     def chaos_loop(self) -> None:
         args = self.args
@@ -158,14 +135,9 @@ class Soak:
         next_kill = args.kill_every
         event_worker_at = duration * 0.25
         cassandra_at = None if args.no_cassandra_restart else duration * 0.45
-        next_sample = 60.0
         restart = None
-        self.sample(0)
         while not self.stop.is_set():
             t = self.now()
-            if t >= next_sample:
-                self.sample(int(round(next_sample / 60)))
-                next_sample += 60
             if t >= next_kill:
                 victim = self.procs.kill_gunicorn_worker()
                 self.windows.append((t - 1, t + EXPLAINED_AFTER_KILL_SECONDS))
@@ -262,14 +234,8 @@ def print_report(soak: Soak, result: dict) -> None:
     for record in soak.records:
         codes[record[2]] += 1
     print("status codes (0 = dropped connection):", dict(sorted(codes.items())))
-    first = 2 if 2 in soak.samples else min(soak.samples)
-    last = max(soak.samples)
-    print(f"\nresources at minute {first} and at the end (minute {last}):")
-    for group in ("memory_mib", "connections"):
-        for name, before in soak.samples[first][group].items():
-            after = soak.samples[last][group][name]
-            change = (after - before) / before * 100 if before else float("nan")
-            print(f"  {group:11} {name:24} {before:9.1f} {after:9.1f}  {change:+6.1f}%")
+    print()
+    print("\n".join(resources_report(soak.samples)))
     print("\nreconciliation:", json.dumps(result, indent=2, default=str))
 
 
@@ -316,19 +282,22 @@ def main() -> None:
         product_ids = asyncio.run(seeded())
         soak = Soak(args, procs)
         chaos = threading.Thread(target=soak.chaos_loop, name="chaos", daemon=True)
+        sampler = threading.Thread(target=soak.sample_loop, name="resources", daemon=True)
         chaos.start()
+        sampler.start()
         asyncio.run(soak.load(token, product_ids))
+        sampler.join(timeout=SAMPLE_LEAD_SECONDS + 5)  # the last minute's sample
         soak.stop.set()
         chaos.join()
         result = reconcile(product_ids, since, timeout=180)
-        soak.sample(args.minutes)  # after the recovery and the outbox have caught up
     finally:
         procs.stop()
     print_report(soak, result)
     if args.json:
         figures = {
             "minutes": soak.minute_table(),
-            "samples": soak.samples,
+            "resources": soak.samples,
+            "resources_minute_2_vs_end": comparison(soak.samples),
             "chaos": soak.chaos,
             "reconciliation": result,
         }

@@ -7,7 +7,11 @@ hours, a customer's from that customer's orders. The unit of recompute is the ho
 busy day fresh costs what one hour holds. Why it is exact, whatever the interleaving:
 
 - Each insert writes a marker per hour and customer BEFORE the orders (naming their ids) and one
-  AFTER them (orders/repository.insert_many). Inserts are atomic on both servers.
+  AFTER them (orders/repository.insert_many): each a document of its own in `sales_dirty`, all of
+  an insert's "before" markers in one insert command and its "after" markers in another. A
+  document's insert is atomic on both servers (a command's need not be: a writer that dies
+  half-way through one leaves some markers, and the orders are only inserted once every
+  "before" marker is), so each marker is still an independent, insert-only fact.
 - A recompute (the worker's periodic refresh, `refresh_summaries`, the rebuild) reads the key's
   markers first, then its orders, writes the hour, re-sums its day and then its month, each under
   its lock, and only then deletes the markers it saw: an "after" marker (its orders were visible
@@ -201,7 +205,7 @@ def refresh_hours(hours: Iterable[str]) -> int:
             logger.info("sales summary of month %s busy; its hours stay dirty", month)
             continue
         for hour, removable in summed:
-            store.clear_markers(store.DIRTY_HOURS, {"hour": hour}, removable)
+            store.clear_markers({"hour": hour}, removable)
         done += len(summed)
     return done
 
@@ -214,11 +218,7 @@ def refresh_customer(name: str) -> None:
         if not lock.owned():
             return
         store.write_customer(name, summarize_customer(docs))
-        store.clear_markers(
-            store.DIRTY_CUSTOMERS,
-            {"customer": name},
-            _removable(seen, {doc["_id"] for doc in docs}),
-        )
+        store.clear_markers({"customer": name}, _removable(seen, {doc["_id"] for doc in docs}))
         if not lock.owned():
             store.mark_dirty(customers=[name])
 

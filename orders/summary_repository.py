@@ -14,8 +14,8 @@ Derived data, recomputable from `orders` at any time (orders/summaries.py does i
                          ({_id: "YYYY-MM", year, ...}), sums of the month's days, so a long
                          window reads a document per whole month instead of one per day;
 - `sales_customers`      {_id: customer, orders, total_cents, first_order_at, last_order_at};
-- `sales_dirty_hours` / `sales_dirty_customers`: one marker per write and key, {_id, hour, day}
-  or {_id, customer}; a key with markers has a summary that may be stale;
+- `sales_dirty`          one marker per write and key, {_id, kind: "hour", hour, day} or
+                         {_id, kind: "customer", customer}; a key with markers may be stale;
 - `sales_meta`           {_id: BUILT} once the summaries cover every order.
 The rows of `products`, `categories`, `customers` and `moments` are stored as one JSON string each
 (_pack): FerretDB converts every value of a document on each read, so a day's 2,000 customer
@@ -74,15 +74,20 @@ MONTHS = SummaryCollection("sales_months", ["_id", "year"], _by("year"))
 MONTH_LINES = SummaryCollection("sales_month_lines", ["_id", "year"], _by("year"))
 MONTH_CUSTOMERS = SummaryCollection("sales_month_customers", ["_id", "year"], _by("year"))
 CUSTOMERS = SummaryCollection("sales_customers", ["_id"], [])
-DIRTY_HOURS = SummaryCollection(
-    "sales_dirty_hours", ["_id", "hour", "day"], [*_by("hour"), *_by("day")]
+# The dirty markers of hours {_id, kind: "hour", hour, day} and customers {_id, kind: "customer",
+# customer}, in one collection: an insert writes all of its markers in one command.
+DIRTY = SummaryCollection(
+    "sales_dirty",
+    ["kind", "hour", "day", "customer"],
+    [*_by("kind"), *_by("hour"), *_by("day"), *_by("customer")],
 )
-DIRTY_CUSTOMERS = SummaryCollection("sales_dirty_customers", ["_id", "customer"], _by("customer"))
 META = SummaryCollection("sales_meta", ["_id"], [])
 
 PER_DAY = [DAYS, DAY_LINES, DAY_CUSTOMERS]
 PER_MONTH = [MONTHS, MONTH_LINES, MONTH_CUSTOMERS]
-ALL = [HOURS, *PER_DAY, *PER_MONTH, CUSTOMERS, DIRTY_HOURS, DIRTY_CUSTOMERS, META]
+ALL = [HOURS, *PER_DAY, *PER_MONTH, CUSTOMERS, DIRTY, META]
+# Marker collections of earlier versions (init_mongo drops them; a new BUILT rebuilds everything).
+OBSOLETE = ["sales_dirty_hours", "sales_dirty_customers"]
 
 
 # --- dirty markers (insert-only: inserts are atomic on both servers) -----------------------------
@@ -96,11 +101,8 @@ def mark_pending(orders: list[dict]) -> None:
         by_hour.setdefault(order_hour(order), []).append(order["_id"])
         by_customer.setdefault(order["customer"], []).append(order["_id"])
     _insert_markers(
-        [_hour_marker(hour, orders=ids) for hour, ids in sorted(by_hour.items())],
-        [
-            {"_id": ObjectId(), "customer": name, "orders": ids}
-            for name, ids in sorted(by_customer.items())
-        ],
+        [_hour_marker(hour, orders=ids) for hour, ids in sorted(by_hour.items())]
+        + [_customer_marker(name, orders=ids) for name, ids in sorted(by_customer.items())]
     )
 
 
@@ -110,55 +112,62 @@ def order_hour(order: dict) -> str:
 
 
 def _hour_marker(hour: str, **fields) -> dict:
-    return {"_id": ObjectId(), "hour": hour, "day": hour[:10], **fields}
+    return {"_id": ObjectId(), "kind": "hour", "hour": hour, "day": hour[:10], **fields}
+
+
+def _customer_marker(name: str, **fields) -> dict:
+    return {"_id": ObjectId(), "kind": "customer", "customer": name, **fields}
 
 
 def mark_dirty(*, hours: Iterable[str] = (), customers: Iterable[str] = ()) -> None:
     """One new marker per key (after an insert, or to force a recompute)."""
     _insert_markers(
-        [_hour_marker(hour) for hour in sorted(set(hours))],
-        [{"_id": ObjectId(), "customer": name} for name in sorted(set(customers))],
+        [_hour_marker(hour) for hour in sorted(set(hours))]
+        + [_customer_marker(name) for name in sorted(set(customers))]
     )
 
 
-def _insert_markers(hour_docs: list[dict], customer_docs: list[dict]) -> None:
+def _insert_markers(docs: list[dict]) -> None:
     # Never updated: inserted, then deleted by a recompute that saw it before reading the orders.
-    for kind, docs in ((DIRTY_HOURS, hour_docs), (DIRTY_CUSTOMERS, customer_docs)):
-        for start in range(0, len(docs), 1000):
-            kind.collection().insert_many(docs[start : start + 1000], ordered=False)
+    # An order's markers go in one command (each document is still inserted on its own).
+    for start in range(0, len(docs), 1000):
+        DIRTY.collection().insert_many(docs[start : start + 1000], ordered=False)
 
 
 def dirty_hours() -> set[str]:
     """Every hour with a marker (few: the worker's refresh removes them as it recomputes)."""
-    return {doc["hour"] for doc in DIRTY_HOURS.collection().find({}, {"hour": 1})}
+    return {doc["hour"] for doc in DIRTY.collection().find({"kind": "hour"}, {"hour": 1})}
 
 
 def hour_markers(hour: str) -> list[dict]:
-    return list(DIRTY_HOURS.collection().find({"hour": hour}, {"orders": 1}))
+    return list(DIRTY.collection().find({"hour": hour}, {"orders": 1}))
 
 
 def day_hour_markers(day: str) -> dict[str, list[dict]]:
     """The markers of every hour of one day, by hour (one read for a day's recompute)."""
     found: dict[str, list[dict]] = {}
-    for marker in DIRTY_HOURS.collection().find({"day": day}, {"hour": 1, "orders": 1}):
+    for marker in DIRTY.collection().find({"day": day}, {"hour": 1, "orders": 1}):
         found.setdefault(marker["hour"], []).append(marker)
     return found
 
 
 def customer_markers(name: str) -> list[dict]:
-    return list(DIRTY_CUSTOMERS.collection().find({"customer": name}, {"orders": 1}))
+    return list(DIRTY.collection().find({"customer": name}, {"orders": 1}))
 
 
 def dirty_customer_names() -> set[str]:
-    return {doc["customer"] for doc in DIRTY_CUSTOMERS.collection().find({}, {"customer": 1})}
+    return {
+        doc["customer"] for doc in DIRTY.collection().find({"kind": "customer"}, {"customer": 1})
+    }
 
 
-def clear_markers(kind: SummaryCollection, key: dict, ids: list[ObjectId]) -> None:
-    """Delete the given markers of one key ({"hour": h} or {"customer": c}). The key's equality
-    is what the server narrows on (FerretDB evaluates `$in` only after reading every document
-    its pushed-down filter selects), so this costs the key's markers, not all of them."""
+def clear_markers(key: dict, ids: list[ObjectId]) -> None:
+    """Delete the given markers of one key ({"hour": h} or {"customer": c}: only that kind's
+    markers carry the field). The key's equality is what the server narrows on (FerretDB
+    evaluates `$in` only after reading every document its pushed-down filter selects), so this
+    costs the key's markers, not all of them."""
     for start in range(0, len(ids), 1000):
-        kind.collection().delete_many({**key, "_id": {"$in": ids[start : start + 1000]}})
+        DIRTY.collection().delete_many({**key, "_id": {"$in": ids[start : start + 1000]}})
 
 
 # --- the summaries ----------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from pymongo import ReturnDocument
 from catalog.locks import FENCE_KEY, FENCE_SCRIPT, POLL_SECONDS
 from catalog.locks import KEY_PREFIX as LOCK_PREFIX
 from eventlog.outbox_repository import _BOUNDED_XADD
-from orders.summary_repository import DIRTY_CUSTOMERS, DIRTY_HOURS
+from orders.summary_repository import DIRTY
 from sessions_app.manager import _TOUCH, _TOUCH_BY_TOKEN, SESSION_PREFIX, TOKEN_PREFIX, token_hash
 from shopsite.timeutil import iso
 from shopsite.timeutil import utcnow as now
@@ -290,13 +290,18 @@ def order_place(order: OrderIn, authorization: str | None = Header(None)):
     outcome = {"_id": intent["_id"], "outcome": "commit", "created_at": stamp, "orders": [doc]}
     db.order_intent_outcomes.insert_one(outcome)
     # The sales summaries' dirty markers around the insert, as orders/repository.insert_many.
-    hours, customers = db[DIRTY_HOURS.COLLECTION], db[DIRTY_CUSTOMERS.COLLECTION]
-    hour = {"hour": doc["hour"], "day": doc["day"]}
-    hours.insert_one({"_id": ObjectId(), **hour, "orders": [doc["_id"]]})
-    customers.insert_one({"_id": ObjectId(), "customer": doc["customer"], "orders": [doc["_id"]]})
+    markers = db[DIRTY.COLLECTION]
+    hour = {"kind": "hour", "hour": doc["hour"], "day": doc["day"]}
+    customer = {"kind": "customer", "customer": doc["customer"]}
+    pending = {"orders": [doc["_id"]]}
+    markers.insert_many(
+        [{"_id": ObjectId(), **hour, **pending}, {"_id": ObjectId(), **customer, **pending}],
+        ordered=False,
+    )
     db.orders.insert_one(doc)
-    hours.insert_one({"_id": ObjectId(), **hour})
-    customers.insert_one({"_id": ObjectId(), "customer": doc["customer"]})
+    markers.insert_many(
+        [{"_id": ObjectId(), **hour}, {"_id": ObjectId(), **customer}], ordered=False
+    )
     record(
         c,
         "order_created",

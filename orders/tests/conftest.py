@@ -1,9 +1,14 @@
 """Fixtures shared by the orders app's tests."""
 
+import contextlib
 import random
 
 import pytest
+from django.conf import settings
+from pymongo import MongoClient
 
+from orders import repository
+from orders import summary_repository as store
 from orders.tests.test_stats import build_shop, import_products
 
 SEED = 20261130
@@ -29,3 +34,17 @@ def product_ids(staff_client):
 def shop(mongo, staff_client):
     """Products and ~300 past orders, imported once per test; returns (products, orders)."""
     return build_shop(staff_client)
+
+
+@contextlib.contextmanager
+def on_the_wire(listener, monkeypatch):
+    """The orders' and summaries' commands sent through a client that reports them to a pymongo
+    CommandListener (the same real server and database)."""
+    client = MongoClient(settings.MONGODB_URI, tz_aware=True, event_listeners=[listener])
+    db = client[settings.MONGODB_DB]
+    monkeypatch.setattr(repository, "get_db", lambda: db)
+    monkeypatch.setattr(store, "get_db", lambda: db)
+    try:
+        yield
+    finally:
+        client.close()

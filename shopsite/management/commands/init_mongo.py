@@ -39,9 +39,20 @@ def ensure_gin_indexes(*, derived: bool = False) -> dict[str, list[str]]:
     return created
 
 
+def obsolete_collections() -> list[str]:
+    """Derived collections earlier versions kept (each derived module's OBSOLETE): dropped."""
+    found: list[str] = []
+    for config in apps.get_app_configs():
+        for path in getattr(config, "mongo_derived_repositories", ()):
+            found += getattr(import_module(path), "OBSOLETE", [])
+    return found
+
+
 def init_mongo() -> dict[str, list[str]]:
     db = get_db()
     created: dict[str, list[str]] = {}
+    for name in obsolete_collections():
+        db.drop_collection(name)  # nothing to do when it is gone
     for repository in repositories(derived=True):
         ensure_collection(db, repository.COLLECTION)
         created[repository.COLLECTION] = repository.ensure_indexes()

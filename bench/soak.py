@@ -197,6 +197,14 @@ class Soak:
     def explained(self, t: float) -> bool:
         return any(start <= t <= end for start, end in self.windows)
 
+    def unexplained(self) -> list[tuple[float, str, int]]:
+        """(second, request, status) of every error outside the kill/restart windows."""
+        return [
+            (round(r[0], 1), r[1], r[2])
+            for r in self.records
+            if (r[2] == 0 or r[2] >= 500) and not self.explained(r[0])
+        ]
+
     def minute_table(self) -> list[dict]:
         rows = []
         for minute in range(self.args.minutes):
@@ -234,6 +242,7 @@ def print_report(soak: Soak, result: dict) -> None:
     for record in soak.records:
         codes[record[2]] += 1
     print("status codes (0 = dropped connection):", dict(sorted(codes.items())))
+    print("errors outside the kill/restart windows (s, request, status):", soak.unexplained())
     print()
     print("\n".join(resources_report(soak.samples)))
     print("\nreconciliation:", json.dumps(result, indent=2, default=str))
@@ -299,6 +308,7 @@ def main() -> None:
             "resources": soak.samples,
             "resources_minute_2_vs_end": comparison(soak.samples),
             "chaos": soak.chaos,
+            "unexplained_errors": soak.unexplained(),
             "reconciliation": result,
         }
         Path(args.json).write_text(json.dumps(figures, indent=2, default=str))

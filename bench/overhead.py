@@ -3,8 +3,10 @@
     .venv/bin/python -m bench.overhead                      # 15 s phases, 1 and 16 clients
     .venv/bin/python -m bench.overhead --seconds 3 --rounds 1   # a quick check
 
-Both servers run 3 worker processes over the same bench database, Redis db, session (one bearer
-token, logged in through shopsite) and outbox stream, doing the same store work per request.
+Both servers run 3 worker processes serving 4 requests at once each (`--threads`: gunicorn's
+threads, the peer's thread pool) over the same bench database, Redis db, session (one bearer
+token, logged in through shopsite) and outbox stream, doing the same store work per request;
+each phase's orders are for a customer of its own.
 For each request kind and client count the two run alternately (shopsite first in odd rounds,
 the peer first in even ones), and the figures are summed over the rounds. `POST /orders/` runs
 twice: with no outbox worker (events pile up in the stream, then are dropped) and with
@@ -19,6 +21,7 @@ private set of services for clean store figures).
 import argparse
 import asyncio
 import contextlib
+import itertools
 import os
 import random
 import signal
@@ -109,14 +112,15 @@ class Totals:
 
 
 @contextlib.contextmanager
-def peer_server(workers: int):
+def peer_server(workers: int, threads: int):
     port = free_port()
     cmd = [
         sys.executable, "-m", "uvicorn", "bench.peer.app:app", "--host", "127.0.0.1",
         "--port", str(port), "--workers", str(workers), "--log-level", "warning",
         "--no-access-log",
     ]  # fmt: skip
-    process = subprocess.Popen(cmd, cwd=ROOT, env=bench_env(), start_new_session=True)
+    env = {**bench_env(), "PEER_THREADS": str(threads)}
+    process = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_ready(url + "/session/0/", process)
@@ -167,7 +171,7 @@ def seed_products(url: str, auth: dict) -> list[str]:
     return [p["id"] for p in response.json()]
 
 
-def request_maker(kind: str, product_ids: list[str], user_id: str):
+def request_maker(kind: str, product_ids: list[str], user_id: str, customer: str):
     if kind == "product":
         return lambda client: client.get(f"/products/{random.choice(product_ids)}/")
     if kind == "session":
@@ -175,9 +179,20 @@ def request_maker(kind: str, product_ids: list[str], user_id: str):
 
     def order(client):
         item = {"product_id": random.choice(product_ids), "quantity": 1}
-        return client.post("/orders/", json={"customer": "overhead", "items": [item]})
+        return client.post("/orders/", json={"customer": customer, "items": [item]})
 
     return order
+
+
+_phases = itertools.count()
+
+
+def phase_customer() -> str:
+    """Each phase's orders go to a customer of their own: the worker's summary refresh re-reads
+    a dirty customer's orders, so one bench customer would cost every phase more than the last
+    (28k orders: ~5 s of FerretDB CPU per refresh) and the figures would depend on the bench
+    database's history."""
+    return f"overhead-{os.getpid()}-{next(_phases)}"
 
 
 def drain_backlog() -> None:
@@ -202,7 +217,7 @@ def run_phase(kind, url, app_pid, auth, clients, seconds, product_ids, user_id) 
         cpu0 = tree_cpu(app_pid)
         worker0 = tree_cpu(worker.pid) if worker else 0.0
         stores0 = sum(tree_cpu(pid) for pid in stores)
-        make = request_maker(kind, product_ids, user_id)
+        make = request_maker(kind, product_ids, user_id, phase_customer())
         _, statuses, elapsed = asyncio.run(
             http_phase(url, auth, None, clients, make, seconds=seconds)
         )
@@ -247,7 +262,9 @@ def report(results, client_counts, kinds) -> None:
             if kind == "order_running":
                 cpus.append(
                     f"worker: {ours.ms_per_request(ours.worker_cpu):.1f} ms CPU + "
-                    f"{ours.ms_per_request(ours.store_cpu):.1f} ms store CPU per order ({clients})"
+                    f"{ours.ms_per_request(ours.store_cpu):.1f} ms store CPU per order, in the "
+                    f"peer's phases {peer.ms_per_request(peer.worker_cpu):.1f} + "
+                    f"{peer.ms_per_request(peer.store_cpu):.1f} ms ({clients})"
                 )
         print(f"| {LABELS[kind]} | {', '.join(ratios)} | {'; '.join(cpus)} |")
     print("\nraw: request, clients, app, req/s, requests, errors (status counts)")
@@ -264,6 +281,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="alternations per cell")
     parser.add_argument("--clients", default="1,16", help="comma-separated client counts")
     parser.add_argument("--workers", type=int, default=3, help="worker processes per app")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=4,
+        help="requests served at once per worker process, both apps (production: 4)",
+    )
     parser.add_argument("--kinds", default=",".join(KINDS), help=f"subset of {','.join(KINDS)}")
     parser.add_argument(
         "--server", choices=SERVERS, default=SERVERS[0], help="how shopsite is served"
@@ -286,8 +309,8 @@ def main() -> None:
     setup_django()
     print(f"load average before: {load_average()}  ({os.cpu_count()} CPUs)")
     with (
-        production_server(workers=args.workers, kind=args.server) as ours,
-        peer_server(args.workers) as (peer_url, peer_process),
+        production_server(workers=args.workers, threads=args.threads, kind=args.server) as ours,
+        peer_server(args.workers, args.threads) as (peer_url, peer_process),
     ):
         # A session of our own (the user id comes with it); both apps check this token.
         login = httpx.post(

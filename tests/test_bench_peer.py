@@ -3,11 +3,13 @@ same documents, same session check, same order and outbox writes (else the ratio
 
 import json
 
+import anyio.to_thread
 import pytest
 from django.conf import settings
 from fastapi.testclient import TestClient
 from rest_framework.test import APIClient
 
+from bench.overhead import phase_customer
 from bench.peer import app as peer
 from orders.services import order_intents_recover
 from orders.summary_repository import DIRTY
@@ -82,3 +84,23 @@ def test_peer_does_what_shopsite_does(clients, staff_user, other_staff_user, red
 
     too_many = {"customer": "ann", "items": [{"product_id": product["id"], "quantity": 99}]}
     assert theirs.post("/orders/", json=too_many).status_code == 409
+
+
+def test_peer_serves_as_many_requests_at_once_as_it_is_told(monkeypatch):
+    """bench/overhead.py gives the peer shopsite's threads per worker (PEER_THREADS): FastAPI's
+    sync endpoints run in anyio's thread pool, 40 threads unless set."""
+    monkeypatch.setattr(peer, "THREADS", 4)
+
+    async def tokens():
+        return {"tokens": anyio.to_thread.current_default_thread_limiter().total_tokens}
+
+    peer.app.add_api_route("/_test/threads/", tokens)
+    try:
+        with TestClient(peer.app) as client:
+            assert client.get("/_test/threads/").json() == {"tokens": 4}
+    finally:
+        peer.app.router.routes.pop()
+
+
+def test_each_overhead_phase_orders_for_a_customer_of_its_own():
+    assert len({phase_customer() for _ in range(3)}) == 3

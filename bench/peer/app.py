@@ -16,6 +16,7 @@ import os
 import threading
 import uuid
 
+import anyio.to_thread
 import pymongo
 import pymongo.errors
 import redis
@@ -44,7 +45,21 @@ LOCK_POLL = POLL_SECONDS
 EVENT_NAMESPACE = uuid.UUID("6f1d3c52-7d0e-4c41-9a1e-3f4f2b8f0a11")  # orders/purchase.py
 OUTBOX_MAX = int(os.environ.get("EVENT_OUTBOX_MAX_PENDING", "1000000"))
 
-app = FastAPI(title="shopsite bench peer", docs_url=None, redoc_url=None, openapi_url=None)
+# Requests served at once per process: FastAPI runs these sync endpoints in anyio's thread pool
+# (40 threads by default); bench/overhead.py sets it to shopsite's gunicorn threads per worker,
+# so at 16 clients both apps serve the same number of requests at once.
+THREADS = int(os.environ.get("PEER_THREADS", "40"))
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app):
+    anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+    yield
+
+
+app = FastAPI(
+    title="shopsite bench peer", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+)
 _lock = threading.Lock()
 _clients: dict = {}
 

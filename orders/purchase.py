@@ -18,6 +18,7 @@ purchases live only in the journal: order lists and stats never see them.
 """
 
 import logging
+import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -47,6 +48,11 @@ SETTLE_BATCH = 1000
 # later than this cannot be told it was aborted; its stock writes are still fenced off).
 OUTCOME_KEEP_SECONDS = 24 * 3600
 COMMITTED_OUTCOME_KEEP_SECONDS = 60
+# Finding old outcomes reads every outcome on FerretDB (a range is not pushed down): done every
+# this often per process, not every recovery round (each order's outcome is kept a bit longer).
+FORGET_OUTCOMES_EVERY_SECONDS = 30
+FORGET_BATCH = 1000
+_outcomes_forgotten_at = float("-inf")
 
 
 def place(orders: list[dict], *, user_id, bulk: bool, idempotency: dict | None = None):
@@ -237,7 +243,10 @@ def recover(*, older_than_seconds: float | None = None) -> dict:
             report["failed"] += 1
             logger.exception("recovery: purchase %s left for the next round", intent["_id"])
     report["settled"] += _settle_finished()  # what this round finished
-    _forget_outcomes(now)
+    global _outcomes_forgotten_at
+    if time.monotonic() - _outcomes_forgotten_at >= FORGET_OUTCOMES_EVERY_SECONDS:
+        _outcomes_forgotten_at = time.monotonic()
+        _forget_outcomes(now)
     return report
 
 
@@ -266,9 +275,11 @@ def _forget_outcomes(now: datetime) -> None:
         (journal.ABORT, OUTCOME_KEEP_SECONDS),
     ):
         cutoff = now - timedelta(seconds=keep)
-        ids = journal.outcomes_created_before(cutoff, outcome=outcome, limit=1000)
-        if ids:
-            journal.outcomes_delete_without_intent(ids)
+        while True:  # a full batch: maybe more (a run covers FORGET_OUTCOMES_EVERY_SECONDS)
+            ids = journal.outcomes_created_before(cutoff, outcome=outcome, limit=FORGET_BATCH)
+            if ids and journal.outcomes_delete_without_intent(ids) and len(ids) == FORGET_BATCH:
+                continue
+            break
 
 
 def _stock_conflict(oid: ObjectId, available: int, quantity: int) -> StockConflict:

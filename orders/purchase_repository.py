@@ -19,7 +19,7 @@
 import json
 
 from bson import ObjectId
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, DeleteOne, IndexModel
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
@@ -173,9 +173,11 @@ def idempotency_get(key: str) -> dict | None:
 
 
 def outcomes_delete_without_intent(intent_ids: list[ObjectId]) -> int:
-    """Delete those outcomes whose intent no longer exists."""
+    """Delete those outcomes whose intent no longer exists: one command of `_id` equalities
+    (FerretDB evaluates `$in` only after decoding every outcome, each holding its orders)."""
     alive = {doc["_id"] for doc in intents().find({"_id": {"$in": intent_ids}}, {"_id": 1})}
     gone = [i for i in intent_ids if i not in alive]
     if not gone:
         return 0
-    return outcomes().delete_many({"_id": {"$in": gone}}).deleted_count
+    deletes = [DeleteOne({"_id": intent_id}) for intent_id in gone]
+    return outcomes().bulk_write(deletes, ordered=False).deleted_count

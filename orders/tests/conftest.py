@@ -5,7 +5,7 @@ import random
 
 import pytest
 from django.conf import settings
-from pymongo import MongoClient
+from pymongo import MongoClient, monitoring
 
 from orders import repository
 from orders import summary_repository as store
@@ -36,14 +36,30 @@ def shop(mongo, staff_client):
     return build_shop(staff_client)
 
 
+class Commands(monitoring.CommandListener):
+    """Every command started, as (name, body)."""
+
+    def __init__(self):
+        self.seen: list[tuple[str, dict]] = []
+
+    def started(self, event):
+        self.seen.append((event.command_name, event.command))
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
 @contextlib.contextmanager
-def on_the_wire(listener, monkeypatch):
-    """The orders' and summaries' commands sent through a client that reports them to a pymongo
-    CommandListener (the same real server and database)."""
+def on_the_wire(listener, monkeypatch, modules=(repository, store)):
+    """The given repositories' commands (default: the orders' and summaries') sent through a
+    client that reports them to a pymongo CommandListener (the same real server and database)."""
     client = MongoClient(settings.MONGODB_URI, tz_aware=True, event_listeners=[listener])
     db = client[settings.MONGODB_DB]
-    monkeypatch.setattr(repository, "get_db", lambda: db)
-    monkeypatch.setattr(store, "get_db", lambda: db)
+    for module in modules:
+        monkeypatch.setattr(module, "get_db", lambda: db)
     try:
         yield
     finally:

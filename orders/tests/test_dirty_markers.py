@@ -6,44 +6,27 @@ versions."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from pymongo import monitoring
 
 from orders import repository, services, summaries
 from orders import summary_repository as store
-from orders.tests.conftest import on_the_wire
+from orders.tests.conftest import Commands, on_the_wire
 from shopsite.management.commands.init_mongo import init_mongo
 
 pytestmark = pytest.mark.django_db
 
 
-class Inserts(monitoring.CommandListener):
-    """(collection, documents) of every insert command sent."""
-
-    def __init__(self):
-        self.seen: list[tuple[str, list[dict]]] = []
-
-    def started(self, event):
-        if event.command_name == "insert":
-            self.seen.append((event.command["insert"], list(event.command["documents"])))
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
-
-
 @pytest.fixture
 def inserts(mongo, monkeypatch):
-    listener = Inserts()
+    listener = Commands()
     with on_the_wire(listener, monkeypatch):
         yield listener
 
 
-def around_orders(listener: Inserts) -> list[tuple[str, list[dict]]]:
-    """The insert commands on the markers and the orders, in order."""
+def around_orders(listener: Commands) -> list[tuple[str, list[dict]]]:
+    """The insert commands on the markers and the orders, in order: (collection, documents)."""
     wanted = {store.DIRTY.COLLECTION, repository.COLLECTION}
-    return [(name, docs) for name, docs in listener.seen if name in wanted]
+    inserts = [body for name, body in listener.seen if name == "insert"]
+    return [(body["insert"], body["documents"]) for body in inserts if body["insert"] in wanted]
 
 
 def test_a_purchase_inserts_its_markers_in_one_command_before_and_one_after(

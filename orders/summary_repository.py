@@ -26,6 +26,7 @@ MongoDB, a pushed-down filter served by a GIN index on FerretDB/PostgreSQL), exc
 fallback of day_docs and the order lists, which read the small `sales_days` documents only.
 """
 
+import contextlib
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -33,6 +34,7 @@ from datetime import datetime
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
 from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
 
 from shopsite.mongo import ensure_indexes as create_each
 from shopsite.mongo import get_db
@@ -182,7 +184,9 @@ def unset_built() -> None:
 
 
 def set_built(key: str = BUILT) -> None:
-    META.collection().replace_one({"_id": key}, {"_id": key}, upsert=True)
+    # A concurrent first read may set it too: FerretDB's upsert reads, then inserts.
+    with contextlib.suppress(DuplicateKeyError):
+        META.collection().replace_one({"_id": key}, {"_id": key}, upsert=True)
 
 
 PACKED_PARTS = ("products", "categories", "customers", "moments")

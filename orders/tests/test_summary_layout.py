@@ -1,6 +1,7 @@
 """How the sales summaries are stored: each part's rows as one JSON string (cheap for FerretDB to
 read), read back exactly as computed, and a store in an older layout rebuilt on first use."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -108,3 +109,26 @@ def test_an_hour_stored_without_moments_is_read_from_its_orders(product_ids):
          - timedelta(days=2)]
     )  # fmt: skip
     call_command("rebuild_summaries", "--verify")  # an older layout is not a difference
+
+
+def test_concurrent_first_reads_of_an_unbuilt_store_all_answer(product_ids):
+    """FerretDB's upsert reads, then inserts: two first reads setting BUILT at once must not
+    fail (one got E11000 and a 500 in the soak)."""
+    _place(product_ids, "Ada", datetime.now(UTC) - timedelta(days=1))
+    results, errors = [], []
+
+    def first_read():
+        try:
+            results.append(stats.customer_totals("Ada")["orders"])
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    for _ in range(3):
+        store.META.collection().delete_many({})
+        threads = [threading.Thread(target=first_read) for _ in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert not errors and results == [1] * 36
+    assert store.is_built()

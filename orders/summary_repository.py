@@ -17,19 +17,16 @@ Derived data, recomputable from `orders` at any time (orders/summaries.py does i
 - `sales_dirty`          one marker per write and key, {_id, kind: "hour", hour, day} or
                          {_id, kind: "customer", customer}; a key with markers may be stale;
 - `sales_meta`           {_id: BUILT} once the summaries cover every order.
-The rows of `products`, `categories`, `customers` and `moments` are stored as one JSON string each
-(_pack): FerretDB converts every value of a document on each read, so a day's 2,000 customer
-rows as sub-documents cost ~17x more to read than the same rows as one string. The figures stay
-plain fields; the rows are only ever read whole.
-Every read here is an equality on `_id`, `month`, `day`, `hour` or `customer` (an index on
-MongoDB, a pushed-down filter served by a GIN index on FerretDB/PostgreSQL), except the long-window
-fallback of day_docs and the order lists, which read the small `sales_days` documents only.
+The rows of `products`, `categories`, `customers` and `moments` are stored as one JSON string
+each (orders/summary_codec.py: FerretDB reads one string far faster than many sub-documents).
+Every read here is an equality on `_id`, `year`, `month`, `day`, `hour`, `kind` or `customer`
+(an index on MongoDB, a pushed-down filter served by a GIN index on FerretDB/PostgreSQL), except
+the long-window fallback of day_docs and the order lists, which read the small `sales_days`
+documents only.
 """
 
 import contextlib
-import json
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
@@ -39,6 +36,10 @@ from pymongo.errors import DuplicateKeyError
 from shopsite.mongo import ensure_indexes as create_each
 from shopsite.mongo import get_db
 from shopsite.timeutil import hour_key
+
+from .summary_codec import months_back, months_between
+from .summary_codec import pack as _pack
+from .summary_codec import unpack as _unpack
 
 # The layout's name: a store built in an older layout (per-day only, rows as sub-documents) is
 # rebuilt on first use.
@@ -189,38 +190,6 @@ def set_built(key: str = BUILT) -> None:
         META.collection().replace_one({"_id": key}, {"_id": key}, upsert=True)
 
 
-PACKED_PARTS = ("products", "categories", "customers", "moments")
-
-
-def _json_value(value):
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} in a summary row")
-
-
-def _pack(doc: dict) -> dict:
-    """The document as stored: each part's rows as one JSON string."""
-    return {
-        name: json.dumps(value, separators=(",", ":"), default=_json_value)
-        if name in PACKED_PARTS
-        else value
-        for name, value in doc.items()
-    }
-
-
-def _unpack(doc: dict | None) -> dict | None:
-    """A stored document as read: each part's rows (a product's `last_at` a datetime again)."""
-    if doc is None:
-        return None
-    for name in PACKED_PARTS:
-        if isinstance(doc.get(name), str):
-            doc[name] = json.loads(doc[name])
-            if name == "products":
-                for row in doc[name]:
-                    row["last_at"] = datetime.fromisoformat(row["last_at"])
-    return doc
-
-
 def write_hour(hour: str, summary: dict | None) -> None:
     """Replace the hour's summary (delete it when the hour has no orders)."""
     if summary is None:
@@ -344,7 +313,7 @@ def all_summary_customers() -> set[str]:
 
 def day_counts_from(first_day: str, last_month: str) -> list[tuple[str, int]]:
     """(day, orders) of the days >= first_day up to the end of last_month, newest first."""
-    months = _months(first_day[:7], last_month)
+    months = months_between(first_day[:7], last_month)
     if len(months) > LONG_WINDOW_MONTHS:
         docs = [doc for doc in all_days() if doc["_id"] >= first_day]
     else:
@@ -355,32 +324,12 @@ def day_counts_from(first_day: str, last_month: str) -> list[tuple[str, int]]:
 def day_counts_newest_first(last_month: str, recent_months: int = 2) -> Iterator[tuple[str, int]]:
     """(day, orders) of every day, newest first: the latest months by equality, then (only if
     asked for more) the rest of the small `sales_days` documents in one read."""
-    months = _months_back(last_month, recent_months)
+    months = months_back(last_month, recent_months)
     recent = sorted(((doc["_id"], doc["orders"]) for doc in days_of_months(months)), reverse=True)
     yield from recent
     oldest_month = months[-1]
     older = [(doc["_id"], doc["orders"]) for doc in all_days() if doc["_id"][:7] < oldest_month]
     yield from sorted(older, reverse=True)
-
-
-def _months(first: str, last: str) -> list[str]:
-    """ "YYYY-MM" from first to last, inclusive."""
-    year, month = int(first[:4]), int(first[5:7])
-    found = []
-    while f"{year:04d}-{month:02d}" <= last:
-        found.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return found
-
-
-def _months_back(last: str, count: int) -> list[str]:
-    """`count` months ending with `last`, newest first."""
-    year, month = int(last[:4]), int(last[5:7])
-    found = []
-    for _ in range(count):
-        found.append(f"{year:04d}-{month:02d}")
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return found
 
 
 def stored_hour(hour: str) -> dict | None:

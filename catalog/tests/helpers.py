@@ -22,3 +22,13 @@ def events(redis_client, event_type: str | None = None) -> list[dict]:
     entries = redis_client.xrange(settings.EVENT_OUTBOX_STREAM)
     found = [json.loads(fields["event"]) for _, fields in entries]
     return [e for e in found if event_type is None or e["event_type"] == event_type]
+
+
+def assert_anonymous_401_then_403(client, user, method: str, path: str, collection) -> None:
+    """Anonymous: 401; signed in without staff rights: 403; and nothing written to `collection`."""
+    response = getattr(client, method)(path, {}, format="json")
+    assert response.status_code == 401
+    client.force_authenticate(user)
+    response = getattr(client, method)(path, {}, format="json")
+    assert response.status_code == 403
+    assert collection.count_documents({}) == 0

@@ -6,7 +6,12 @@ import json
 import pytest
 from bson import ObjectId
 
-from catalog.tests.helpers import create_product, events, product_body
+from catalog.tests.helpers import (
+    assert_anonymous_401_then_403,
+    create_product,
+    events,
+    product_body,
+)
 
 pytestmark = pytest.mark.usefixtures("mongo", "redis_client")
 
@@ -107,12 +112,7 @@ def test_delete_unavailable_in_batches(mongo, staff_user):
 )
 @pytest.mark.parametrize("slash", ["", "/"])
 def test_anonymous_is_401_and_non_staff_403(anon_client, plain_user, method, path, slash, mongo):
-    response = getattr(anon_client, method)(path + slash, {}, format="json")
-    assert response.status_code == 401
-    anon_client.force_authenticate(plain_user)
-    response = getattr(anon_client, method)(path + slash, {}, format="json")
-    assert response.status_code == 403
-    assert mongo["products"].count_documents({}) == 0
+    assert_anonymous_401_then_403(anon_client, plain_user, method, path + slash, mongo["products"])
 
 
 def test_paths_work_with_and_without_trailing_slash(staff_client):

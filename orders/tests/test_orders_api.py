@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bson import ObjectId
 
-from catalog.tests.helpers import create_product, events
+from catalog.tests.helpers import assert_anonymous_401_then_403, create_product, events
 from shopsite.timeutil import iso, utcnow
 
 pytestmark = pytest.mark.usefixtures("mongo", "redis_client")
@@ -328,12 +328,7 @@ def test_get_one_order_and_404s(staff_client):
 )
 @pytest.mark.parametrize("slash", ["", "/"])
 def test_anonymous_is_401_and_non_staff_403(anon_client, plain_user, method, path, slash, mongo):
-    response = getattr(anon_client, method)(path + slash, {}, format="json")
-    assert response.status_code == 401
-    anon_client.force_authenticate(plain_user)
-    response = getattr(anon_client, method)(path + slash, {}, format="json")
-    assert response.status_code == 403
-    assert mongo["orders"].count_documents({}) == 0
+    assert_anonymous_401_then_403(anon_client, plain_user, method, path + slash, mongo["orders"])
 
 
 def test_post_without_trailing_slash(staff_client):

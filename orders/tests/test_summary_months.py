@@ -5,14 +5,13 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from pymongo import MongoClient
 
 from orders import services, stats, summaries
 from orders import summary_repository as store
 from orders.stats import _days_in_month
+from orders.tests.conftest import on_the_wire
 from orders.tests.test_stats_reads import Listener
 from orders.tests.test_summaries import expected_sold
 
@@ -113,9 +112,7 @@ def test_a_months_window_reads_only_its_months(product_ids, monkeypatch):
     services.orders_place_bulk(orders=orders, user_id=None)
     summaries.refresh_all()
     listener = Listener()
-    client = MongoClient(settings.MONGODB_URI, tz_aware=True, event_listeners=[listener])
-    monkeypatch.setattr(store, "get_db", lambda: client[settings.MONGODB_DB])
-    try:
+    with on_the_wire(listener, monkeypatch, modules=(store,)):
         june = (datetime(year, 6, 1, tzinfo=UTC), datetime(year, 7, 1, tzinfo=UTC))
         assert [row["customer"] for row in stats.top_customers(*june)] == ["c6"]
         assert listener.returned[store.MONTH_CUSTOMERS.COLLECTION] == 1
@@ -125,8 +122,6 @@ def test_a_months_window_reads_only_its_months(product_ids, monkeypatch):
         assert len(stats.top_customers(*whole, limit=20)) == 12
         assert listener.returned[store.MONTH_CUSTOMERS.COLLECTION] == 12
         assert listener.returned[store.DAY_CUSTOMERS.COLLECTION] == 0
-    finally:
-        client.close()
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@ event outbox's backlog against its ceiling (EVENT_OUTBOX_MAX_PENDING)."""
 
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from django.conf import settings
@@ -70,10 +70,22 @@ def _timed(check) -> dict:
     return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
 
 
+def _done(result: dict) -> Future:
+    future: Future = Future()
+    future.set_result(result)
+    return future
+
+
 def check_all() -> dict:
     deadline = settings.BACKEND_TIMEOUT_SECONDS + 1.0
-    futures = {name: _pool.submit(_timed, check) for name, check in CHECKS.items()}
-    futures["outbox"] = _pool.submit(_outbox)
+    try:
+        futures = {name: _pool.submit(_timed, check) for name, check in CHECKS.items()}
+        futures["outbox"] = _pool.submit(_outbox)
+    except RuntimeError:
+        # The interpreter is exiting (a worker stopped or aborted mid-request): the pool takes
+        # no more work, so check one after the other rather than answer 500.
+        futures = {name: _done(_timed(check)) for name, check in CHECKS.items()}
+        futures["outbox"] = _done(_outbox())
     report: dict = {}
     for name, future in futures.items():
         try:

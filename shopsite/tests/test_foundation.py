@@ -98,3 +98,22 @@ def test_docs_and_schema_are_open(client, db):
 def test_settings_read_from_environment():
     assert settings.MONGODB_DB.startswith("shop_test_")
     assert settings.CASSANDRA_KEYSPACE.startswith("shopsite_test_")
+
+
+def test_healthz_answers_while_the_process_exits(
+    client, mongo, redis_client, cassandra_keyspace, monkeypatch
+):
+    """A worker stopped or aborted mid-request exits with requests in flight; its thread pools
+    take no more work then, and /healthz checks one backend after the other instead of a 500."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from shopsite import health
+
+    closed = ThreadPoolExecutor(max_workers=1)
+    closed.shutdown()
+    monkeypatch.setattr(health, "_pool", closed)
+    response = client.get("/healthz")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "ok"
+    assert all(body[name]["ok"] for name in ("mongodb", "redis", "cassandra", "outbox"))

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bson import ObjectId
 
-from shopsite.timeutil import day_key, hour_key
+from shopsite.timeutil import day_key, hour_key, minute_key
 
 
 def order_document(
@@ -19,8 +19,9 @@ def order_document(
 ) -> dict:
     """lines: (product document, quantity) pairs, in the order's order. The product's price,
     name and category are copied (the order keeps them as they were at the purchase), and what
-    the pipelines would otherwise compute (line totals, the UTC day and hour, the quantity) is
-    stored."""
+    the pipelines would otherwise compute (line totals, the UTC day, hour and minute, the
+    quantity) is stored: {_id?, customer, created_at, day, hour, minute, items, total_cents,
+    quantity, created_by}."""
     items = [
         {
             "product_id": str(product["_id"]),
@@ -38,6 +39,7 @@ def order_document(
         created_at=created_at,
         day=day_key(created_at),
         hour=hour_key(created_at),
+        minute=minute_key(created_at),
         items=items,
         total_cents=sum(item["line_total_cents"] for item in items),
         quantity=sum(item["quantity"] for item in items),

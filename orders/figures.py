@@ -7,6 +7,7 @@ revenue_cents] of each order by time, so any part of a clean hour (a window's ed
 count and totals without reading its orders.
 """
 
+import heapq
 from bisect import bisect_left
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -99,6 +100,41 @@ def merge(summaries: Iterable[dict], parts: Iterable[str] = tuple(PARTS)) -> dic
         rows = (row for summary in summaries for row in summary[part])
         merged[part] = list(merge_rows(rows, PARTS[part]).values())
     return merged
+
+
+def hour_summary(docs: list[dict]) -> dict | None:
+    """What is stored of an hour: the summary of its orders, their moments, and whether every
+    one carries its `minute` (orders from before it, e.g. restored, are then read by hour)."""
+    summary = summarize(docs)
+    minutes = all("minute" in doc for doc in docs)
+    return summary and {**summary, "moments": moments(docs), "minutes": minutes}
+
+
+def add_hours(summaries: Iterable[dict | None], parts: Iterable[str]) -> dict | None:
+    """The sum of hour summaries of different orders: the figures, the given parts (of PARTS
+    and "moments") and whether every order carries its minute; None if there are none."""
+    summaries = [summary for summary in summaries if summary]
+    if not summaries:
+        return None
+    parts = list(parts)
+    total = merge(summaries, parts=[part for part in parts if part in PARTS])
+    if "moments" in parts:
+        total["moments"] = list(heapq.merge(*(summary["moments"] for summary in summaries)))
+    total["minutes"] = all(summary.get("minutes", False) for summary in summaries)
+    return total
+
+
+def add_customers(summaries: Iterable[dict | None]) -> dict | None:
+    """The sum of customer summaries (summarize_customer) of different orders."""
+    summaries = [summary for summary in summaries if summary]
+    if not summaries:
+        return None
+    return {
+        "orders": sum(summary["orders"] for summary in summaries),
+        "total_cents": sum(summary["total_cents"] for summary in summaries),
+        "first_order_at": min(summary["first_order_at"] for summary in summaries),
+        "last_order_at": max(summary["last_order_at"] for summary in summaries),
+    }
 
 
 def summarize_customer(docs: Iterable[dict]) -> dict | None:

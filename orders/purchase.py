@@ -231,7 +231,7 @@ def recover(*, older_than_seconds: float | None = None) -> dict:
         try:
             outcome = journal.outcome_decide(intent["_id"], journal.ABORT, now=utcnow())
             if outcome["outcome"] == journal.COMMIT:
-                repository.insert_many(outcome["orders"])
+                repository.insert_many(outcome["orders"], again=True)
                 _finish(intent, outcome["orders"])
                 report["placed"] += 1
                 logger.warning("recovery: purchase %s finished", intent["_id"])

@@ -1,13 +1,15 @@
 """The orders collection: the only module that talks to it.
 
-Document shape (see helper-datamodel): {_id, customer, created_at, day, hour, items: [{product_id,
-name, category, unit_price_cents, quantity, line_total_cents}], total_cents, quantity,
-created_by}. Reads are equalities on `_id`, `day` or `customer` (the sales summaries give the
-days and their counts), never a sort or a range over the whole collection.
+Document shape (see helper-datamodel, orders/documents.py): {_id, customer, created_at, day,
+hour, minute ("YYYY-MM-DDTHH:MM", absent in orders stored before it), items: [{product_id, name,
+category, unit_price_cents, quantity, line_total_cents}], total_cents, quantity, created_by}.
+Reads are equalities on `_id`, `day`, `hour`, `minute` or `customer` (the sales summaries give
+the days, hours and minutes and their counts), never a sort or a range over the whole
+collection.
 
-Every insert marks its orders' days and customers dirty in the sales summaries, before AND after
-the insert (orders/summaries.py explains why both): whoever places orders through here keeps the
-summaries exact, even if it dies half-way.
+Every insert writes the sales summaries' markers for its orders' hours and customers, before AND
+after the insert (orders/summaries.py explains why both): whoever places orders through here keeps
+the summaries exact, even if it dies half-way.
 """
 
 from collections.abc import Callable
@@ -26,7 +28,7 @@ from . import summary_repository
 
 COLLECTION = "orders"
 # Matched by equality: GIN indexes on FerretDB/PostgreSQL (shopsite/ferretdb_pg.py).
-EQUALITY_FIELDS = ["_id", "day", "hour", "customer"]
+EQUALITY_FIELDS = ["_id", "day", "hour", "minute", "customer"]
 
 INDEXES = [
     IndexModel([("created_at", DESCENDING)], name="created_at"),
@@ -35,6 +37,8 @@ INDEXES = [
     IndexModel([("day", ASCENDING)], name="day"),
     # ... and hour by hour within a busy day.
     IndexModel([("hour", ASCENDING)], name="hour"),
+    # ... and minute by minute within a busy hour.
+    IndexModel([("minute", ASCENDING)], name="minute"),
 ]
 DUPLICATE_KEY = 11000
 
@@ -47,35 +51,44 @@ def ensure_indexes() -> list[str]:
     return create_each(orders(), INDEXES)
 
 
-# Test-only: called between the insert and the second dirty marking (to kill a process there).
+# Test-only: called between the insert and the confirming markers (to kill a process there).
 AFTER_INSERT_HOOK: Callable[[list[dict]], None] | None = None
 
 
-def insert_many(docs: list[dict]) -> list[dict]:
+def insert_many(docs: list[dict], *, again: bool = False) -> list[dict]:
     """Insert the orders; idempotent when the ids are given (the purchase fixes them in its
     intent): orders already stored are kept, the missing ones written. A failure is raised and
     nothing is removed: the purchase recovery stores the rest later (orders/services.py).
 
-    The orders' hours and customers are marked dirty before (naming the orders) and after: the
-    first covers a process killed right after the insert, the second guarantees that a recompute
-    which started before the insert finished cannot leave the summary marked clean."""
+    The sales summaries' markers (orders/summaries.py): before the insert, one per hour and
+    customer naming the orders with their figures; after it, one confirming each if this insert
+    stored every order itself, else (some were already stored, or it failed) a "recompute" one.
+    `again` (the recovery storing a purchase's orders, which may be stored already): "recompute"
+    markers only, before and after, so no order is ever named by two markers."""
     for doc in docs:
         doc.setdefault("_id", ObjectId())
     keys = {
         "hours": {summary_repository.order_hour(doc) for doc in docs},
         "customers": {doc["customer"] for doc in docs},
     }
-    summary_repository.mark_pending(docs)
+    if again:
+        summary_repository.mark_dirty(**keys)
+    else:
+        pending = summary_repository.mark_pending(docs)
     try:
         orders().insert_many(docs, ordered=False)
     except BulkWriteError as exc:
+        summary_repository.mark_dirty(**keys)  # some may be stored: recompute them
         errors = exc.details.get("writeErrors", [])
         if not errors or any(error.get("code") != DUPLICATE_KEY for error in errors):
-            summary_repository.mark_dirty(**keys)  # some may be stored: recompute them
             raise
+        return docs
     if AFTER_INSERT_HOOK is not None:
         AFTER_INSERT_HOOK(docs)
-    summary_repository.mark_dirty(**keys)
+    if again:
+        summary_repository.mark_dirty(**keys)
+    else:
+        summary_repository.mark_stored(pending)
     return docs
 
 
@@ -88,6 +101,13 @@ def newest_first(docs: list[dict]) -> list[dict]:
     return sorted(docs, key=lambda doc: (doc["created_at"], doc["_id"]), reverse=True)
 
 
+def find_each(ids: list[ObjectId], projection: dict | None = None) -> list[dict]:
+    """The orders with these ids that exist, one `_id` equality each (FerretDB pushes an
+    equality down, not `$in`); for a handful of ids."""
+    found = (orders().find_one({"_id": order_id}, projection) for order_id in ids)
+    return [doc for doc in found if doc is not None]
+
+
 def find_day(day: str, projection: dict | None = None) -> list[dict]:
     """The orders of one UTC day (equality on `day`), unsorted."""
     return list(orders().find({"day": day}, projection))
@@ -96,6 +116,11 @@ def find_day(day: str, projection: dict | None = None) -> list[dict]:
 def find_hour(hour: str, projection: dict | None = None) -> list[dict]:
     """The orders of one UTC hour ("YYYY-MM-DDTHH", equality on `hour`), unsorted."""
     return list(orders().find({"hour": hour}, projection))
+
+
+def find_minute(minute: str, projection: dict | None = None) -> list[dict]:
+    """The orders of one UTC minute ("YYYY-MM-DDTHH:MM", equality on `minute`), unsorted."""
+    return list(orders().find({"minute": minute}, projection))
 
 
 def find_customer(name: str, projection: dict | None = None) -> list[dict]:

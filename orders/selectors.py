@@ -1,11 +1,14 @@
 """Reads of orders (selectors): no writes, no request objects.
 
-Lists walk the days newest first, reading each day's orders by `day` equality, or a busy day's
-hour by hour (`hour` equality); the per-day and per-hour counts of the sales summaries give the
-totals and let a page skip whole days and hours. Days with dirty hours, and the window's first
-day, are counted hour by hour (dirty hours by reading them, the window's first hour from its
-stored moments). A customer's list reads that
-customer's orders by `customer` equality. Nothing sorts or counts all the orders.
+Lists walk newest-first units of exact counts and read a unit's orders only when the page lands
+in it: days (by `day` equality), a busy day hour by hour (`hour`), a busy hour minute by minute
+(`minute`), so a page costs about a minute's orders, not a whole busy hour's. The counts come from
+the sales summaries: the stored days and hours, a dirty hour's exact summary now
+(summaries.current_hour, once per dirty hour and request), a busy hour's minutes and the window's
+first hour from the hour's moments. Days with dirty hours, and the window's first day, are
+counted hour by hour. An hour whose orders do not all carry their `minute` (stored before it),
+and any busy hour in an export, is read whole. A customer's list reads that customer's orders by
+`customer` equality. Nothing sorts or counts all the orders.
 """
 
 import itertools
@@ -13,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from shopsite.timeutil import day_key, hour_key, utcnow
+from shopsite.timeutil import day_key, hour_key, minute_key, parse_iso, utcnow
 
 from . import figures, repository, stats, summaries
 from . import summary_repository as summary_store
@@ -34,29 +37,43 @@ def _last_month() -> str:
 
 
 # A day with more orders than this is read hour by hour (a page then costs about an hour's
-# orders, not a whole busy day's).
+# orders, not a whole busy day's) ...
 HOUR_WALK_ABOVE = 100
+# ... and an hour with more than this minute by minute, if all its orders carry their `minute`.
+MINUTE_WALK_ABOVE = 100
 
 
 @dataclass
 class _Unit:
-    """A day or an hour of orders in a newest-first walk: its key, its exact count, and its
-    orders once read (newest first). A big day is expanded into its hours when reached."""
+    """A day, an hour or a minute of orders in a newest-first walk: its key, its exact count,
+    and its orders once read (newest first). A big day is expanded into its hours, and a big
+    hour into its minutes, when a page lands in it."""
 
     key: str
     count: int
     docs: list[dict] | None = None
-    since: datetime | None = None  # an hour counted only from here (the window's first)
+    since: datetime | None = None  # counted only from here (the window's first hour, minute)
+    minutes: bool = False  # an hour whose orders all carry their `minute`
+    moments: list | None = None  # an hour's moments, when already read (figures.moments)
 
-    def is_big_day(self) -> bool:
-        return len(self.key) == 10 and self.count > HOUR_WALK_ABOVE and self.docs is None
+    def parts(self, dirty: set[str]) -> list["_Unit"] | None:
+        """The hours of a big day, or the minutes of a big hour; None if read whole."""
+        if self.docs is not None:
+            return None
+        if len(self.key) == 10 and self.count > HOUR_WALK_ABOVE:
+            return _hour_units(self.key, dirty)
+        if len(self.key) == 13 and self.minutes and self.count > MINUTE_WALK_ABOVE:
+            moments = self.moments if self.moments is not None else _stored_moments(self.key)
+            if moments is not None:
+                return _minute_units(self.key, moments, self.since)
+        return None
 
     def orders(self) -> list[dict]:
         if self.docs is not None:
             return self.docs
-        find = repository.find_day if len(self.key) == 10 else repository.find_hour
+        find = {10: repository.find_day, 13: repository.find_hour, 16: repository.find_minute}
         # Not kept: an export holds one unit's orders at a time.
-        return _newest_first(find(self.key), self.since)
+        return _newest_first(find[len(self.key)](self.key), self.since)
 
 
 def _newest_first(docs: list[dict], since: datetime | None) -> list[dict]:
@@ -65,25 +82,69 @@ def _newest_first(docs: list[dict], since: datetime | None) -> list[dict]:
     return repository.newest_first(docs)
 
 
+def _stored_moments(hour: str) -> list | None:
+    """A clean hour's stored moments (its summary document alone), None if it has none now."""
+    stored = summary_store.hour_state(hour, {"moments": 1})
+    return stored.get("moments") if stored is not None else None
+
+
+def _dirty_hour(hour: str, since: datetime | None) -> _Unit:
+    """A dirty hour counted from its exact summary now (at or after `since`), with its moments
+    kept for its minutes."""
+    now = summaries.current_hour(hour, parts=("moments",))
+    if now is None:
+        return _Unit(hour, 0)
+    moments = now["moments"]
+    count = now["orders"] if since is None else figures.count_between(moments, since, None)
+    return _Unit(hour, count, since=since, minutes=now.get("minutes", False), moments=moments)
+
+
 def _hour_units(day: str, dirty: set[str], since: datetime | None = None) -> list[_Unit]:
     """The day's hours with orders, newest first (those at or after `since`): counts from the
-    stored hour summaries (the hour `since` falls in from its stored moments); dirty hours, and
-    a first hour stored without moments, read and counted."""
+    stored hour summaries (the hour `since` falls in from its stored moments, or its orders if
+    it was stored without them), dirty hours from their exact summaries now."""
     first = hour_key(since) if since is not None else ""
-    stored = summary_store.hour_docs(day, {"orders": 1, "moments": 1} if first else {"orders": 1})
+    projection = {"orders": 1, "minutes": 1}
+    if first[:10] == day:
+        projection["moments"] = 1  # the first hour's (a day's hours come in one read)
+    stored = summary_store.hour_docs(day, projection)
     units = []
     for hour in sorted(set(stored) | {h for h in dirty if h[:10] == day}, reverse=True):
         if hour < first:
             continue
-        if hour in dirty or (hour == first and "moments" not in stored[hour]):
+        edge = since if hour == first else None
+        if hour in dirty:
+            unit = _dirty_hour(hour, edge)
+        elif edge is not None and "moments" not in stored[hour]:
             docs = _newest_first(repository.find_hour(hour), since)
-            units.append(_Unit(hour, len(docs), docs))
-        elif hour == first:
-            count = figures.count_between(stored[hour]["moments"], since, None)
-            units.append(_Unit(hour, count, since=since))
+            unit = _Unit(hour, len(docs), docs)
+        elif edge is not None:
+            moments = stored[hour]["moments"]
+            count = figures.count_between(moments, since, None)
+            minutes = stored[hour].get("minutes", False)
+            unit = _Unit(hour, count, since=since, minutes=minutes, moments=moments)
         else:
-            units.append(_Unit(hour, stored[hour]["orders"]))
-    return [unit for unit in units if unit.count]
+            unit = _Unit(hour, stored[hour]["orders"], minutes=stored[hour].get("minutes", False))
+        if unit.count:
+            units.append(unit)
+    return units
+
+
+def _minute_units(hour: str, moments: list, since: datetime | None) -> list[_Unit]:
+    """The hour's minutes with orders, newest first (from the minute `since` falls in, which is
+    counted and read from `since` on), counted from the hour's moments."""
+    start = parse_iso(f"{hour}:00")
+    units = []
+    for minute in reversed(range(60)):
+        begin = start + timedelta(minutes=minute)
+        end = begin + timedelta(minutes=1)
+        if since is not None and end <= since:
+            break
+        edge = since if since is not None and since > begin else None
+        count = figures.count_between(moments, edge or begin, end)
+        if count:
+            units.append(_Unit(minute_key(begin), count, since=edge))
+    return units
 
 
 def _day_units(days: Iterator[tuple[str, int]], dirty: set[str], since: datetime | None):
@@ -105,21 +166,25 @@ def _day_units(days: Iterator[tuple[str, int]], dirty: set[str], since: datetime
         yield from _hour_units(day, dirty, since)
 
 
-def _walk(units: Iterable[_Unit], dirty: set[str], skip: int = 0) -> Iterator[dict]:
-    """The orders of the units newest first from position `skip`, jumping over whole units."""
+def _walk(units: Iterable[_Unit], dirty: set[str], skip: int = 0, *, page: bool = True):
+    """The orders of the units newest first from position `skip`, jumping over whole units. A
+    page expands big days and hours; an export (page=False) reads a busy hour whole (one read,
+    not sixty)."""
     for unit in units:
         if skip >= unit.count:
             skip -= unit.count
             continue
-        if unit.is_big_day():
-            yield from _walk(_hour_units(unit.key, dirty), dirty, skip)
+        parts = unit.parts(dirty) if page or len(unit.key) == 10 else None
+        if parts is not None:
+            yield from _walk(parts, dirty, skip, page=page)
         else:
             yield from unit.orders()[skip:]
         skip = 0
 
 
 def orders_recent(*, limit: int = 100) -> list[dict]:
-    """The `limit` newest orders: the newest days' (or busy days' hours') orders until enough."""
+    """The `limit` newest orders: the newest days' (busy days' hours', busy hours' minutes')
+    orders until enough."""
     dirty = summaries.dirty_hours()
     days = summary_store.day_counts_newest_first(_last_month())
     return list(itertools.islice(_walk(_day_units(days, dirty, None), dirty), limit))
@@ -148,9 +213,9 @@ class _Window:
     def count(self) -> int:
         return sum(unit.count for unit in self.units)
 
-    def iterate(self, skip: int = 0) -> Iterator[dict]:
-        """The orders newest first from position `skip`."""
-        return _walk(self.units, self.dirty, skip)
+    def iterate(self, skip: int = 0, *, page: bool = True) -> Iterator[dict]:
+        """The orders newest first from position `skip` (page=False: every one, see _walk)."""
+        return _walk(self.units, self.dirty, skip, page=page)
 
 
 def _window(days: int, customer: str | None) -> _Window:
@@ -178,7 +243,7 @@ def orders_page_since(
 
 def orders_iter_since(*, days: int, customer: str | None = None) -> Iterator[dict]:
     """Every order of the last `days` days, newest first, a day at a time (for exports)."""
-    yield from _window(days, customer).iterate()
+    yield from _window(days, customer).iterate(page=False)
 
 
 def orders_sold_totals(*, start: datetime, end: datetime) -> dict:

@@ -5,12 +5,14 @@ A window [start, end) is cut into whole UTC months, read from the month summarie
 `year` for a whole year), whole UTC days, read from the day summaries (by `month` equality, at
 most a month's documents per query), and at most two partial edge days, read hour by hour: the
 stored summaries of their whole hours (by `day` equality) and at most two partial edge hours,
-whose totals come from their stored moments and whose other parts (products, categories,
-customers) from their orders (by `hour` equality, filtered to the window). Hours with dirty
-markers (and their days and months) are summarised from their orders instead, so every figure is
-exact and no read waits for a recompute. The cost follows the window's months, the days outside
-whole months (at most two months' worth) and the edge hours, not the size of `orders`. A
-customer's figures are that customer's summary."""
+whose totals come from their moments and whose other parts (products, categories, customers)
+from their orders (by `hour` equality, filtered to the window), unless the window holds every
+order of the hour (the current hour of a window ending now): then from its summary. Hours with
+dirty markers (and their days and months) are read as they are now (summaries.current_hour: the
+stored summary plus the figures written since), so every figure is exact and no read waits for
+a recompute. The cost follows the window's months, the days outside whole months (at most two
+months' worth) and the edge hours, not the size of `orders`. A customer's figures are that
+customer's summary."""
 
 import calendar
 from datetime import UTC, datetime, time, timedelta
@@ -54,32 +56,46 @@ def _hour_bounds(hour: str) -> tuple[datetime, datetime]:
 
 
 def _day_from_hours(day, dirty, since, until, part) -> list[dict]:
-    """Summaries covering the day's part in [since, until): stored hours that are clean and
-    wholly inside; the clean partial edge hours' totals from their stored moments; the rest
-    (dirty hours, other parts of the edge hours) from their orders."""
+    """Summaries covering the day's part in [since, until): its hours wholly inside, stored (or,
+    if dirty, as they are now: summaries.current_hour), and at most two partial edge hours."""
     projection = _KINDS[part][2]
     if part == "totals":
         projection = {**projection, "moments": 1}
     stored = store.hour_docs(day, projection)
+    parts = () if part == "totals" else (part,)
     found = []
     for number in range(24):
         hour = f"{day}T{number:02d}"
         first, after = _hour_bounds(hour)
         if after <= since or first >= until:
             continue
-        inside = since <= first and after <= until
-        if inside and hour not in dirty:
-            if hour in stored:
-                found.append(stored[hour])
-        elif hour not in dirty and "moments" in stored.get(hour, {}):
-            found.append(figures.totals_between(stored[hour]["moments"], since, until))
-        elif inside or hour in stored or hour in dirty:
-            found.append(
-                summaries.hour_from_orders(
-                    hour, None if inside else since, None if inside else until
-                )
-            )
+        if since <= first and after <= until:
+            found.append(summaries.current_hour(hour, parts) if hour in dirty else stored.get(hour))
+            continue
+        if hour in dirty:
+            summary = summaries.current_hour(hour, ("moments", *parts))
+        elif hour in stored and part != "totals":
+            summary = store.hour_state(hour, {**projection, "moments": 1})
+        else:
+            summary = stored.get(hour)
+        found.append(_edge_hour(hour, summary, since, until, part))
     return [summary for summary in found if summary]
+
+
+def _edge_hour(hour, summary, since, until, part) -> dict | None:
+    """The part in [since, until) of an hour cut by the window: totals from its moments; its
+    other parts are the whole hour's when the window holds all of its orders (the current hour,
+    at the end of a window ending now), else from its orders."""
+    if summary is None:
+        return None
+    moments = summary.get("moments")
+    if moments is None:  # stored before hours kept them
+        return summaries.hour_from_orders(hour, since, until)
+    if part == "totals":
+        return figures.totals_between(moments, since, until)
+    if figures.count_between(moments, since, until) == len(moments):
+        return summary
+    return summaries.hour_from_orders(hour, since, until)
 
 
 _KINDS = {  # part: (day kind, month kind, projection)

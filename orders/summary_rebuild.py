@@ -118,6 +118,8 @@ def rebuild(*, verify: bool, progress=None) -> list[str]:
             if progress:
                 progress(step=kind)
     if not verify:
+        # A refresh adds what was written since; "recompute" markers make it read the orders.
+        store.mark_dirty(hours=hours, customers=customers)
         refresh_hours(hours)  # each day re-summed once, after its hours
         for day in set(days) - {hour[:10] for hour in hours}:
             resum_day(day)  # a stale day without hours: emptied

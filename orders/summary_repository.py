@@ -2,9 +2,10 @@
 
 Derived data, recomputable from `orders` at any time (orders/summaries.py does it):
 - `sales_hours`          {_id: hour, day, orders, quantity, revenue_cents, products, categories,
-                         customers, moments}: one UTC hour's orders, the unit that is
-                         recomputed (moments: see orders/figures.py; absent in hours stored
-                         before them, which are then read from their orders);
+                         customers, moments, minutes, absorbed, v}: one UTC hour's orders, the
+                         unit that is recomputed (moments: see orders/figures.py; absent in
+                         hours stored before them, which are then read from their orders;
+                         absorbed and v: see orders/summaries.py);
 - `sales_days`           {_id: day, month, orders, quantity, revenue_cents}: small, so the
                          order lists can list days and their counts cheaply;
 - `sales_day_lines`      {_id: day, month, products: [...], categories: [...]};
@@ -13,9 +14,12 @@ Derived data, recomputable from `orders` at any time (orders/summaries.py does i
 - `sales_months`, `sales_month_lines`, `sales_month_customers`: the same per calendar month
                          ({_id: "YYYY-MM", year, ...}), sums of the month's days, so a long
                          window reads a document per whole month instead of one per day;
-- `sales_customers`      {_id: customer, orders, total_cents, first_order_at, last_order_at};
-- `sales_dirty`          one marker per write and key, {_id, kind: "hour", hour, day} or
-                         {_id, kind: "customer", customer}; a key with markers may be stale;
+- `sales_customers`      {_id: customer, orders, total_cents, first_order_at, last_order_at,
+                         absorbed, v};
+- `sales_dirty`          markers, each a document of its own, {_id, kind: "hour", hour, day, ...}
+                         or {_id, kind: "customer", customer, ...}: "before" an insert (+ the
+                         orders' ids and figures), "confirming" one (+ confirms: its _id) or
+                         "recompute" (nothing more); a key with markers may be stale;
 - `sales_meta`           {_id: BUILT} once the summaries cover every order.
 The rows of `products`, `categories`, `customers` and `moments` are stored as one JSON string
 each (orders/summary_codec.py: FerretDB reads one string far faster than many sub-documents).
@@ -37,6 +41,7 @@ from shopsite.mongo import ensure_indexes as create_each
 from shopsite.mongo import get_db
 from shopsite.timeutil import hour_key
 
+from .figures import hour_summary, summarize_customer
 from .summary_codec import months_back, months_between
 from .summary_codec import pack as _pack
 from .summary_codec import unpack as _unpack
@@ -96,17 +101,43 @@ OBSOLETE = ["sales_dirty_hours", "sales_dirty_customers"]
 # --- dirty markers (insert-only: inserts are atomic on both servers) -----------------------------
 
 
-def mark_pending(orders: list[dict]) -> None:
-    """Before an insert: one marker per hour and customer naming the orders about to be written."""
+def mark_pending(orders: list[dict]) -> list[dict]:
+    """Before an insert: one marker per hour and customer naming the orders about to be written
+    and carrying their figures (added to the summary once the insert is confirmed). Returns the
+    markers, for mark_stored."""
     by_hour: dict[str, list] = {}
     by_customer: dict[str, list] = {}
     for order in orders:
-        by_hour.setdefault(order_hour(order), []).append(order["_id"])
-        by_customer.setdefault(order["customer"], []).append(order["_id"])
+        by_hour.setdefault(order_hour(order), []).append(order)
+        by_customer.setdefault(order["customer"], []).append(order)
+    markers = [
+        _hour_marker(hour, orders=_ids(docs), figures=_pack(hour_summary(docs)))
+        for hour, docs in sorted(by_hour.items())
+    ] + [
+        _customer_marker(name, orders=_ids(docs), figures=summarize_customer(docs))
+        for name, docs in sorted(by_customer.items())
+    ]
+    _insert_markers(markers)
+    return markers
+
+
+def mark_stored(pending: list[dict]) -> None:
+    """After an insert that stored every one of its orders itself: one marker per marker of
+    mark_pending, confirming it (its figures may then be added without reading the orders)."""
     _insert_markers(
-        [_hour_marker(hour, orders=ids) for hour, ids in sorted(by_hour.items())]
-        + [_customer_marker(name, orders=ids) for name, ids in sorted(by_customer.items())]
+        [
+            {
+                "_id": ObjectId(),
+                **{k: m[k] for k in ("kind", "hour", "day", "customer") if k in m},
+                "confirms": m["_id"],
+            }
+            for m in pending
+        ]
     )
+
+
+def _ids(docs: list[dict]) -> list:
+    return [doc["_id"] for doc in docs]
 
 
 def order_hour(order: dict) -> str:
@@ -142,20 +173,31 @@ def dirty_hours() -> set[str]:
     return {doc["hour"] for doc in DIRTY.collection().find({"kind": "hour"}, {"hour": 1})}
 
 
+# What a recompute or a read needs of a marker: the orders it names, their figures, the marker
+# it confirms (none of these: a plain "recompute" marker).
+MARKER_FIELDS = {"orders": 1, "figures": 1, "confirms": 1}
+
+
 def hour_markers(hour: str) -> list[dict]:
-    return list(DIRTY.collection().find({"hour": hour}, {"orders": 1}))
+    return [_unpack_marker(m) for m in DIRTY.collection().find({"hour": hour}, MARKER_FIELDS)]
+
+
+def _unpack_marker(marker: dict) -> dict:
+    if "figures" in marker:
+        _unpack(marker["figures"])  # an hour's rows are packed (a customer's have none)
+    return marker
 
 
 def day_hour_markers(day: str) -> dict[str, list[dict]]:
     """The markers of every hour of one day, by hour (one read for a day's recompute)."""
     found: dict[str, list[dict]] = {}
-    for marker in DIRTY.collection().find({"day": day}, {"hour": 1, "orders": 1}):
-        found.setdefault(marker["hour"], []).append(marker)
+    for marker in DIRTY.collection().find({"day": day}, {"hour": 1, **MARKER_FIELDS}):
+        found.setdefault(marker["hour"], []).append(_unpack_marker(marker))
     return found
 
 
 def customer_markers(name: str) -> list[dict]:
-    return list(DIRTY.collection().find({"customer": name}, {"orders": 1}))
+    return list(DIRTY.collection().find({"customer": name}, MARKER_FIELDS))
 
 
 def dirty_customer_names() -> set[str]:
@@ -190,13 +232,27 @@ def set_built(key: str = BUILT) -> None:
         META.collection().replace_one({"_id": key}, {"_id": key}, upsert=True)
 
 
-def write_hour(hour: str, summary: dict | None) -> None:
-    """Replace the hour's summary (delete it when the hour has no orders)."""
+def write_hour(hour: str, summary: dict | None, absorbed: list | None = None) -> None:
+    """Replace the hour's summary (delete it when the hour has no orders), with the markers it
+    has absorbed (see orders/summaries.py) and a new version."""
     if summary is None:
         HOURS.collection().delete_one({"_id": hour})
     else:
         doc = _pack({"_id": hour, "day": hour[:10], **summary})
+        doc.update(absorbed=absorbed or [], v=ObjectId())
         HOURS.collection().replace_one({"_id": hour}, doc, upsert=True)
+
+
+def hour_state(hour: str, projection: dict | None = None) -> dict | None:
+    """The hour's stored summary with its absorbed markers and version (`v`)."""
+    if projection is not None:
+        projection = {**projection, "absorbed": 1, "v": 1, "minutes": 1}
+    return _unpack(HOURS.collection().find_one({"_id": hour}, projection))
+
+
+def hour_version(hour: str):
+    doc = HOURS.collection().find_one({"_id": hour}, {"v": 1})
+    return doc and doc.get("v")
 
 
 def hour_docs(day: str, projection: dict | None = None) -> dict[str, dict]:
@@ -251,15 +307,22 @@ def month_docs(kind: SummaryCollection, months: list[str], projection: dict) -> 
                 yield _unpack(doc)
 
 
-def write_customer(name: str, doc: dict | None) -> None:
+def write_customer(name: str, doc: dict | None, absorbed: list | None = None) -> None:
     if doc is None:
         CUSTOMERS.collection().delete_one({"_id": name})
     else:
-        CUSTOMERS.collection().replace_one({"_id": name}, {"_id": name, **doc}, upsert=True)
+        doc = {"_id": name, **doc, "absorbed": absorbed or [], "v": ObjectId()}
+        CUSTOMERS.collection().replace_one({"_id": name}, doc, upsert=True)
 
 
 def customer(name: str) -> dict | None:
+    """The customer's stored summary, with its absorbed markers and version (`v`)."""
     return CUSTOMERS.collection().find_one({"_id": name})
+
+
+def customer_version(name: str):
+    doc = CUSTOMERS.collection().find_one({"_id": name}, {"v": 1})
+    return doc and doc.get("v")
 
 
 def day_docs(kind: SummaryCollection, days: list[str], projection: dict) -> Iterator[dict]:

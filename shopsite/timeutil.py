@@ -45,3 +45,9 @@ def hour_key(dt: datetime) -> str:
     """The UTC hour, "YYYY-MM-DDTHH": its first 10 characters are the day_key."""
     utc = as_utc(dt)
     return f"{utc.date().isoformat()}T{utc.hour:02d}"
+
+
+def minute_key(dt: datetime) -> str:
+    """The UTC minute, "YYYY-MM-DDTHH:MM": its first 13 characters are the hour_key."""
+    utc = as_utc(dt)
+    return f"{hour_key(utc)}:{utc.minute:02d}"

@@ -31,6 +31,8 @@ from pymongo import ReturnDocument
 from catalog.locks import FENCE_KEY, FENCE_SCRIPT, POLL_SECONDS
 from catalog.locks import KEY_PREFIX as LOCK_PREFIX
 from eventlog.outbox_repository import _BOUNDED_XADD
+from orders.figures import hour_summary, summarize_customer
+from orders.summary_codec import pack
 from orders.summary_repository import DIRTY
 from sessions_app.manager import _TOUCH, _TOUCH_BY_TOKEN, SESSION_PREFIX, TOKEN_PREFIX, token_hash
 from shopsite.timeutil import iso
@@ -297,6 +299,7 @@ def order_place(order: OrderIn, authorization: str | None = Header(None)):
         "created_at": stamp,
         "day": stamp.strftime("%Y-%m-%d"),
         "hour": stamp.strftime("%Y-%m-%dT%H"),
+        "minute": stamp.strftime("%Y-%m-%dT%H:%M"),
         "items": items,
         "total_cents": sum(i["line_total_cents"] for i in items),
         "quantity": sum(i["quantity"] for i in items),
@@ -304,19 +307,23 @@ def order_place(order: OrderIn, authorization: str | None = Header(None)):
     }
     outcome = {"_id": intent["_id"], "outcome": "commit", "created_at": stamp, "orders": [doc]}
     db.order_intent_outcomes.insert_one(outcome)
-    # The sales summaries' dirty markers around the insert, as orders/repository.insert_many.
+    # The sales summaries' markers around the insert, as orders/repository.insert_many: before,
+    # naming the order with its figures; after, confirming each.
     markers = db[DIRTY.COLLECTION]
     hour = {"kind": "hour", "hour": doc["hour"], "day": doc["day"]}
     customer = {"kind": "customer", "customer": doc["customer"]}
-    pending = {"orders": [doc["_id"]]}
-    markers.insert_many(
-        [{"_id": ObjectId(), **hour, **pending}, {"_id": ObjectId(), **customer, **pending}],
-        ordered=False,
-    )
+    before = [
+        {"_id": ObjectId(), **hour, "orders": [doc["_id"]], "figures": pack(hour_summary([doc]))},
+        {"_id": ObjectId(), **customer, "orders": [doc["_id"]],
+         "figures": summarize_customer([doc])},
+    ]  # fmt: skip
+    markers.insert_many(before, ordered=False)
     db.orders.insert_one(doc)
     markers.insert_many(
-        [{"_id": ObjectId(), **hour}, {"_id": ObjectId(), **customer}], ordered=False
-    )
+        [{"_id": ObjectId(), **key, "confirms": marker["_id"]}
+         for key, marker in zip((hour, customer), before, strict=True)],
+        ordered=False,
+    )  # fmt: skip
     record(
         c,
         "order_created",

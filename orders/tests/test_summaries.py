@@ -266,11 +266,15 @@ def test_a_stale_summary_marked_clean_is_reported_and_rebuilt(product_ids, capsy
     call_command("rebuild_summaries", "--verify")
     # Tamper with a summary behind the code's back.
     store.DAYS.collection().update_one({"_id": order["day"]}, {"$set": {"orders": 99}})
+    store.HOURS.collection().update_one({"_id": order["hour"]}, {"$set": {"revenue_cents": 1}})
+    store.CUSTOMERS.collection().update_one({"_id": "Ada"}, {"$set": {"orders": 7}})
     with pytest.raises(CommandError):
         call_command("rebuild_summaries", "--verify")
-    assert f"day {order['day']}" in capsys.readouterr().out
-    call_command("rebuild_summaries")
+    out = capsys.readouterr().out
+    assert f"day {order['day']}" in out and f"hour {order['hour']}" in out and "Ada" in out
+    call_command("rebuild_summaries")  # recomputes from the orders, even without markers
     call_command("rebuild_summaries", "--verify")
+    assert store.customer("Ada")["orders"] == 1
     assert stats.sold_breakdown(order["created_at"], order["created_at"] + timedelta(days=1),
                                 "day")[0]["orders"] == 1  # fmt: skip
 

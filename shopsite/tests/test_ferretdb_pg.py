@@ -60,7 +60,7 @@ def assert_gin_indexes(db) -> None:
 
 def test_repositories_declare_their_equality_fields():
     assert products_repository.EQUALITY_FIELDS == ["_id", "category", "available"]
-    assert orders_repository.EQUALITY_FIELDS == ["_id", "day", "hour", "customer"]
+    assert orders_repository.EQUALITY_FIELDS == ["_id", "day", "hour", "minute", "customer"]
 
 
 def test_init_mongo_creates_one_gin_index_per_field_idempotently(pg):

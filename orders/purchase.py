@@ -231,7 +231,7 @@ def recover(*, older_than_seconds: float | None = None) -> dict:
         try:
             outcome = journal.outcome_decide(intent["_id"], journal.ABORT, now=utcnow())
             if outcome["outcome"] == journal.COMMIT:
-                repository.insert_many(outcome["orders"], again=True)
+                _store_missing(outcome["orders"])
                 _finish(intent, outcome["orders"])
                 report["placed"] += 1
                 logger.warning("recovery: purchase %s finished", intent["_id"])
@@ -248,6 +248,17 @@ def recover(*, older_than_seconds: float | None = None) -> dict:
         _outcomes_forgotten_at = time.monotonic()
         _forget_outcomes(now)
     return report
+
+
+def _store_missing(docs: list[dict]) -> None:
+    """Store a committed purchase's orders that are not stored yet. Orders already stored all
+    had their summaries' markers written before them (orders/repository.insert_many), so only
+    an insert needs markers: "recompute" ones, since the dead writer's may name the same orders.
+    This keeps the common case (a worker killed after its insert) from making every read of a
+    busy hour summarise it from its orders."""
+    ids = [doc["_id"] for doc in docs]
+    if len(repository.find_each(ids, {"_id": 1})) < len(ids):
+        repository.insert_many(docs, again=True)
 
 
 def _settle_finished() -> int:

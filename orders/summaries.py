@@ -18,13 +18,16 @@ document of its own (a document's insert is atomic on both servers):
   named by a live "before" marker is in the summary.
 - A refresh (the worker's, `refresh_summaries`, the rebuild) adds the figures of the confirmed
   markers to the stored summary, without reading any order: the cost is what was written since.
-  A "recompute" marker, or a "before" marker left unconfirmed for UNCONFIRMED_AFTER (its writer
-  died or failed), makes it recompute the key from its orders instead: markers, then orders, then
-  markers again; orders named by markers that stay (new ones, or whose orders are not all
-  visible yet) are left out, and every other marker is absorbed. Then the days and months are
-  re-summed, each under its lock, and only then are the absorbed markers deleted. Recomputes of
-  one key are serialised by its lock; one that lost its lock writes nothing, or a "recompute"
-  marker if it lost it after writing.
+  A "before" marker left unconfirmed for UNCONFIRMED_AFTER (its writer died or failed around the
+  insert) is settled by its orders' ids: all stored, its figures are added (being live, none of
+  its orders is in the summary); none stored after PENDING_GRACE, it is absorbed with nothing;
+  none stored yet, it waits. A "recompute" marker, or a stale marker with only some of its
+  orders stored, makes the refresh recompute the key from its orders instead: markers, then
+  orders, then markers again; orders named by markers that stay (new ones, or whose orders are
+  not all visible yet) are left out, and every other marker is absorbed. Then the days and
+  months are re-summed, each under its lock, and only then are the absorbed markers deleted.
+  Recomputes of one key are serialised by its lock; one that lost its lock writes nothing, or a
+  "recompute" marker if it lost it after writing.
 - Reads take no lock and write nothing. A key without markers is read as stored (markers first,
   then the summary). A dirty one is read as its stored summary, then its markers, then its version
   again (retried if a refresh wrote in between), plus the figures of its confirmed live markers
@@ -83,6 +86,8 @@ class SummaryBusy(BackendUnavailable):
 # A "before" marker still unconfirmed after this long: its writer died or failed around the
 # insert, so its key is recomputed from the orders (reads do so at once).
 UNCONFIRMED_AFTER = timedelta(seconds=30)
+# A refresh settles at most this many stale markers' order ids by `_id`; more, and it recomputes.
+UNCONFIRMED_SETTLE_MAX = 200
 # A read retries this often when a refresh rewrites the summary under it, then reads the orders.
 READ_ATTEMPTS = 3
 HOUR_PARTS = ("products", "categories", "customers", "moments")
@@ -96,12 +101,32 @@ class _Pending:
     confirmed: list = field(default_factory=list)  # "before" markers whose insert stored all
     unconfirmed: list = field(default_factory=list)  # "before" markers, insert unconfirmed
     confirmers: list = field(default_factory=list)  # "after" markers
+    dropped: list = field(default_factory=list)  # unconfirmed, none of their orders ever stored
 
-    def needs_orders(self) -> bool:
-        """Whether a refresh must recompute the key from its orders."""
+    def settle_unconfirmed(self) -> bool:
+        """Settle the "before" markers unconfirmed for UNCONFIRMED_AFTER by their orders' ids
+        (see the module docstring): those whose orders are all stored move to `confirmed`, those
+        with none stored after PENDING_GRACE to `dropped`. False if the key must be recomputed
+        from its orders (a "recompute" marker, some of a marker's orders stored, or too many)."""
+        if self.recompute:
+            return False
         now = datetime.now(UTC)
         stale = [m for m in self.unconfirmed if now - m["_id"].generation_time > UNCONFIRMED_AFTER]
-        return bool(self.recompute or stale)
+        ids = [order for marker in stale for order in marker["orders"]]
+        if len(ids) > UNCONFIRMED_SETTLE_MAX:
+            return False
+        stored = {doc["_id"] for doc in repository.find_each(ids, {"_id": 1})} if ids else set()
+        for marker in stale:
+            found = sum(order in stored for order in marker["orders"])
+            if found == len(marker["orders"]) and "figures" in marker:
+                self.unconfirmed.remove(marker)
+                self.confirmed.append(marker)
+            elif found:
+                return False
+            elif now - marker["_id"].generation_time > PENDING_GRACE:
+                self.unconfirmed.remove(marker)
+                self.dropped.append(marker)
+        return True
 
 
 def _pending(markers: list[dict], stored: dict | None) -> _Pending:
@@ -206,12 +231,12 @@ def _absorb_confirmed(stored: dict | None, markers: list[dict], add):
     if stored is not None and stored.get("v") is None:
         return None  # stored before summaries absorbed markers
     pending = _pending(markers, stored)
-    if pending.needs_orders():
+    if not pending.settle_unconfirmed():
         return None
     existing = {marker["_id"] for marker in markers}
     waiting = {marker["_id"] for marker in pending.unconfirmed}
     absorbed = [i for i in (stored["absorbed"] if stored else []) if i in existing]
-    absorbed += [marker["_id"] for marker in pending.confirmed]
+    absorbed += [marker["_id"] for marker in [*pending.confirmed, *pending.dropped]]
     # Confirmers of markers absorbed here or before (those of unconfirmed ones do not exist).
     absorbed += [m["_id"] for m in pending.confirmers if m["confirms"] not in waiting]
     if not pending.confirmed:
@@ -279,9 +304,9 @@ READ_DAY_FROM_HOURS = 4
 
 def _recompute_hours(day: str, hours: list[str]) -> list[tuple[str, list]]:
     """Write the summaries of some hours of one day, each under its lock: the confirmed
-    markers' figures added to the stored summary, or (see _Pending.needs_orders) recomputed from
-    the hour's orders. Returns (hour, markers to delete once the day is re-summed) of each hour
-    done (a busy hour is skipped: its markers stay)."""
+    markers' figures added to the stored summary, or (see _Pending.settle_unconfirmed)
+    recomputed from the hour's orders. Returns (hour, markers to delete once the day is
+    re-summed) of each hour done (a busy hour is skipped: its markers stay)."""
     with contextlib.ExitStack() as stack:
         locks = {}
         for hour in hours:  # sorted: two refreshers never wait on each other in a cycle
@@ -380,7 +405,7 @@ def refresh_hours(hours: Iterable[str]) -> int:
 
 def refresh_customer(name: str) -> None:
     """Bring one customer's summary up to date: its confirmed markers' figures added, or (see
-    _Pending.needs_orders) recomputed from that customer's orders."""
+    _Pending.settle_unconfirmed) recomputed from that customer's orders."""
     with _locked("customer:" + name) as lock:
         dirty = {"customers": [name]}
         plan = _absorb_confirmed(store.customer(name), store.customer_markers(name), add_customers)

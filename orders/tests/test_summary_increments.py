@@ -8,10 +8,12 @@ import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from bson import ObjectId
 from django.core.management import call_command
 
 from orders import purchase, repository, services, stats, summaries
 from orders import summary_repository as store
+from orders.documents import order_document
 from orders.figures import hour_summary
 from orders.summary_rebuild import _comparable
 from orders.tests.conftest import Commands, on_the_wire
@@ -89,7 +91,7 @@ def order_filters(listener: Commands) -> list[tuple]:
     return [tuple(sorted(body.get("filter", {}))) for body in orders_commands(listener)]
 
 
-def test_a_marker_left_unconfirmed_adds_its_visible_orders_until_a_recompute_absorbs_it(
+def test_a_marker_left_unconfirmed_adds_its_visible_orders_until_a_refresh_settles_it(
     product_ids, monkeypatch
 ):
     place(product_ids, "Ada", 4)
@@ -114,12 +116,73 @@ def test_a_marker_left_unconfirmed_adds_its_visible_orders_until_a_recompute_abs
     assert_answers_exact()
 
     monkeypatch.setattr(summaries, "UNCONFIRMED_AFTER", timedelta(0))
-    summaries.refresh_all()
+    listener.seen.clear()
+    with monkeypatch.context() as patched, on_the_wire(listener, patched):
+        summaries.refresh_all()  # its orders all stored: its figures added, checked by `_id`
+        assert order_filters(listener) == [("_id",)] * 4
     assert store.DIRTY.collection().count_documents({}) == 0
     assert _comparable(store.stored_hour(HOUR)) == plain_hour()
     assert store.customer("Bob")["orders"] == 2
     assert_answers_exact()
     call_command("rebuild_summaries", "--verify")
+
+
+def unstored_orders(product_ids, customer: str, count: int, minute: int) -> list[dict]:
+    """Order documents as a purchase builds them, not stored."""
+    product = repository.orders().database["products"].find_one({"_id": ObjectId(product_ids[0])})
+    return [
+        order_document(
+            customer=customer,
+            created_at=HOUR_START + timedelta(minutes=minute, seconds=n),
+            lines=[(product, 1 + n)],
+            order_id=ObjectId(),
+        )
+        for n in range(count)
+    ]
+
+
+def test_a_marker_whose_orders_were_never_stored_waits_then_is_dropped(product_ids, monkeypatch):
+    """A writer that died between its markers and its insert: nothing to add, no order read."""
+    place(product_ids, "Ada", 3)
+    summaries.refresh_all()
+    for doc in unstored_orders(product_ids, "Bob", 2, minute=30):
+        store.mark_pending([doc])
+    monkeypatch.setattr(summaries, "UNCONFIRMED_AFTER", timedelta(0))
+    listener = Commands()
+    with monkeypatch.context() as patched, on_the_wire(listener, patched):
+        summaries.refresh_all()  # within PENDING_GRACE: its insert may still land
+        assert set(order_filters(listener)) == {("_id",)}
+    assert len(store.hour_markers(HOUR)) == 2 and store.customer_markers("Bob")
+    assert_answers_exact()
+
+    monkeypatch.setattr(summaries, "PENDING_GRACE", timedelta(0))
+    summaries.refresh_all()
+    assert store.DIRTY.collection().count_documents({}) == 0
+    assert store.stored_hour(HOUR)["orders"] == 3 and store.customer("Bob") is None
+    assert_answers_exact()
+    call_command("rebuild_summaries", "--verify")
+
+
+def test_a_marker_with_only_some_orders_stored_makes_the_refresh_read_the_hour(
+    product_ids, monkeypatch
+):
+    place(product_ids, "Ada", 3)
+    summaries.refresh_all()
+    docs = unstored_orders(product_ids, "Bob", 2, minute=30)
+    store.mark_pending(docs)
+    repository.orders().insert_one(docs[0])  # the insert stored one of two, then died
+    monkeypatch.setattr(summaries, "UNCONFIRMED_AFTER", timedelta(0))
+    listener = Commands()
+    with monkeypatch.context() as patched, on_the_wire(listener, patched):
+        summaries.refresh_all()
+        assert ("hour",) in order_filters(listener)
+    assert_answers_exact()
+    repository.orders().insert_one(docs[1])  # the rest lands late: counted once
+    assert_answers_exact()
+    summaries.refresh_all()
+    assert store.DIRTY.collection().count_documents({}) == 0
+    assert store.stored_hour(HOUR)["orders"] == 5 and store.customer("Bob")["orders"] == 2
+    assert_answers_exact()
 
 
 def test_many_unconfirmed_orders_are_read_with_their_hour(product_ids, monkeypatch):
@@ -145,8 +208,9 @@ def markers_inserted(listener: Commands) -> list[dict]:
 def test_the_recovery_storing_a_purchases_orders_names_none_of_them(
     product_ids, monkeypatch, stored_before
 ):
-    """The recovery may store orders their purchase stored already: it writes "recompute"
-    markers only, so no order is named twice (a read adds an unconfirmed marker's orders)."""
+    """The recovery stores a purchase's missing orders with "recompute" markers only, so no
+    order is named twice (a read adds an unconfirmed marker's orders); orders all stored
+    already had their markers written before them, so it writes none and stores nothing."""
     place(product_ids, "Ada", 2)
     summaries.refresh_all()
 
@@ -163,7 +227,12 @@ def test_the_recovery_storing_a_purchases_orders_names_none_of_them(
         report = services.order_intents_recover(older_than_seconds=0)
     assert report["placed"] == 1, report
     markers = markers_inserted(listener)
-    assert markers and not any("orders" in doc or "confirms" in doc for doc in markers)
+    inserts = [body for name, body in listener.seen if name == "insert"]
+    if stored_before:
+        assert markers == []
+        assert not any(body["insert"] == repository.COLLECTION for body in inserts)
+    else:
+        assert markers and not any("orders" in doc or "confirms" in doc for doc in markers)
     assert repository.orders().count_documents({}) == 4
     assert_answers_exact()
     summaries.refresh_all()

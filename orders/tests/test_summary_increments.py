@@ -1,8 +1,9 @@
 """A busy hour or customer costs what was written since, not what it holds: while dirty it is read
 as its stored summary plus its confirmed markers' figures, and refreshed the same way, without
-reading its orders (seen on the wire). A marker left unconfirmed (a writer that died after its
-insert), orders stored again (a retry) or a summary from before markers were absorbed fall back to
-the orders, and a refresh that writes under a read makes it retry: every answer stays exact."""
+reading its orders (seen on the wire). A marker left unconfirmed (a writer that died around its
+insert) costs its orders' ids; orders stored again (a retry), a marker with only some of its
+orders stored or a summary from before markers were absorbed fall back to the orders, and a
+refresh that writes under a read makes it retry: every answer stays exact."""
 
 import contextlib
 from datetime import UTC, datetime, timedelta

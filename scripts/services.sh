@@ -59,6 +59,14 @@ pid_alive() {
   [[ -z $marker || "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *"$marker"* ]]
 }
 
+# The process we just launched is still there (and not a zombie). No command-line check as in
+# pid_alive: until the forked shell has exec'ed the server, its command line is this script's.
+launched_alive() {
+  local pid
+  pid="$(cat "$STATE/$1/pid" 2>/dev/null)" || return 1
+  [[ -n $pid ]] && grep -q '^State:[[:space:]]*[^Z[:space:]]' "/proc/$pid/status" 2>/dev/null
+}
+
 wait_for() { # name timeout_seconds logfile command...
   local name=$1 timeout=$2 logfile=$3
   shift 3
@@ -69,7 +77,7 @@ wait_for() { # name timeout_seconds logfile command...
       tail -n 20 "$logfile" >&2 || true
       die "$name failed to start (log: $logfile)"
     fi
-    if [[ -f "$STATE/$name/pid" ]] && ! pid_alive "$name"; then
+    if [[ -f "$STATE/$name/pid" ]] && ! launched_alive "$name"; then
       tail -n 20 "$logfile" >&2 || true
       die "$name exited during start-up (log: $logfile)"
     fi

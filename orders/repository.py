@@ -22,7 +22,7 @@ from pymongo.errors import BulkWriteError
 from shopsite.mongo import ensure_indexes as create_each
 from shopsite.mongo import get_db
 from shopsite.mongo import parse_object_id as parse_id  # noqa: F401  (the app's id parser)
-from shopsite.timeutil import hour_key
+from shopsite.timeutil import hour_key, minute_key
 
 from . import summary_repository
 
@@ -121,6 +121,19 @@ def find_hour(hour: str, projection: dict | None = None) -> list[dict]:
 def find_minute(minute: str, projection: dict | None = None) -> list[dict]:
     """The orders of one UTC minute ("YYYY-MM-DDTHH:MM", equality on `minute`), unsorted."""
     return list(orders().find({"minute": minute}, projection))
+
+
+def add_minutes(docs: list[dict]) -> int:
+    """Store the UTC `minute` of those of `docs` (read with `created_at` and `minute`) stored
+    before orders carried it, and set it in the docs too; returns how many. Derived from
+    `created_at` alone, so a repeat or a race writes the same value."""
+    missing = [doc for doc in docs if "minute" not in doc]
+    for doc in missing:
+        doc["minute"] = minute_key(doc["created_at"])
+        # One command per order: FerretDB v1 hung (its PostgreSQL pool exhausted) on one update
+        # command of 130 statements.
+        orders().update_one({"_id": doc["_id"]}, {"$set": {"minute": doc["minute"]}})
+    return len(missing)
 
 
 def find_customer(name: str, projection: dict | None = None) -> list[dict]:

@@ -28,6 +28,9 @@ document of its own (a document's insert is atomic on both servers):
   months are re-summed, each under its lock, and only then are the absorbed markers deleted.
   Recomputes of one key are serialised by its lock; one that lost its lock writes nothing, or a
   "recompute" marker if it lost it after writing.
+- A recompute gives the hour's orders stored without their `minute` (an older store, a restored
+  backup) that field, so its summary says `minutes` and lists walk it minute by minute; a stored
+  hour that says some lack it is recomputed rather than added to.
 - Reads take no lock and write nothing. A key without markers is read as stored (markers first,
   then the summary). A dirty one is read as its stored summary, then its markers, then its version
   again (retried if a refresh wrote in between), plus the figures of its confirmed live markers
@@ -316,11 +319,15 @@ def _recompute_hours(day: str, hours: list[str]) -> list[tuple[str, list]]:
                 logger.info("sales summary of hour %s busy; left for the next pass", hour)
         done, from_orders = [], []
         for hour, lock in locks.items():
-            plan = _absorb_confirmed(
-                store.hour_state(hour),
-                store.hour_markers(hour),
-                lambda summaries: add_hours(summaries, HOUR_PARTS),
-            )
+            stored = store.hour_state(hour)
+            plan = None
+            # Orders without their minute make the hour read whole: the recompute gives it them.
+            if stored is None or stored.get("minutes", False):
+                plan = _absorb_confirmed(
+                    stored,
+                    store.hour_markers(hour),
+                    lambda summaries: add_hours(summaries, HOUR_PARTS),
+                )
             if plan is None:
                 from_orders.append(hour)
             elif _write_locked(lock, store.write_hour, hour, *plan, dirty={"hours": [hour]}):
@@ -350,6 +357,12 @@ def _hours_from_orders(day: str, locks: dict) -> list[tuple[str, list]]:
         before = {hour: store.hour_markers(hour) for hour in locks}
         docs_by_hour = {hour: repository.find_hour(hour, ORDER_FIELDS) for hour in locks}
         after = {hour: store.hour_markers(hour) for hour in locks}
+    for hour in locks:
+        # Orders stored before they carried their minute (an old store, a restored backup) get
+        # it, so the hour's summary says `minutes` and lists walk the hour minute by minute.
+        added = repository.add_minutes(docs_by_hour.get(hour, []))
+        if added:
+            logger.info("%d orders of hour %s given their minute", added, hour)
     done = []
     for hour, lock in locks.items():
         covered, absorbed = _from_orders(

@@ -4,8 +4,8 @@ Orders carry their UTC `minute`; an hour with more than MINUTE_WALK_ABOVE orders
 it, is walked by minutes counted from the hour's moments (stored, or the dirty hour's summary
 now), so `orders_recent` and a list's first page read the newest minutes' orders, not the hour's.
 Every page is compared with the plain newest-first list of all the orders (ties by `_id`), with
-the hours clean (summaries refreshed) and dirty (markers pending); hours whose orders lack their
-minute (stored before it) are still read whole, by `hour`.
+the hours clean (summaries refreshed) and dirty (markers pending); an hour whose orders lack their
+minute (stored before it) is read whole, by `hour`, until its recompute gives them their minute.
 """
 
 import random
@@ -17,6 +17,7 @@ import pytest
 from orders import repository, selectors, services, summaries
 from orders import summary_repository as store
 from orders.documents import order_document
+from orders.figures import hour_summary
 from orders.tests.conftest import on_the_wire
 from orders.tests.test_stats_reads import Listener
 from shopsite.timeutil import hour_key, minute_key, utcnow
@@ -241,7 +242,15 @@ def _unminuted(product_ids, start, count):
     store.mark_dirty(hours=[hour_key(start)], customers=["old"])
 
 
-def test_an_hour_of_orders_without_their_minute_is_read_by_hour(busy, monkeypatch, product_ids):
+def _minutes_stored(hour: str) -> bool:
+    return store.hour_state(hour, {"orders": 1})["minutes"]
+
+
+def test_an_hour_of_orders_without_their_minute_gets_it_at_its_recompute(
+    busy, monkeypatch, product_ids
+):
+    """Pages are exact while the hour is read whole (dirty: from its orders); its recompute
+    gives its orders their minute, and from then on it is walked minute by minute."""
     old_hour = busy[0] + timedelta(hours=1)
     _unminuted(product_ids, old_hour, 130)
     assert selectors.MINUTE_WALK_ABOVE < 130
@@ -249,10 +258,41 @@ def test_an_hour_of_orders_without_their_minute_is_read_by_hour(busy, monkeypatc
     expected = _everything()
     sinces = [old_hour + timedelta(minutes=17, seconds=5), busy[1]]
     _assert_pages_exact(monkeypatch, expected, sinces)  # dirty
-    summaries.refresh_all()
-    _assert_pages_exact(monkeypatch, expected, sinces)  # clean
+    assert repository.orders().count_documents({"minute": {"$exists": False}}) == 130
 
+    summaries.refresh_all()
+    assert repository.orders().count_documents({"minute": {"$exists": False}}) == 0
+    test_orders_carry_their_minute(busy)
+    assert _minutes_stored(hour_key(old_hour))
+    _assert_pages_exact(monkeypatch, expected, sinces)  # clean
     listener = Listener()
     with on_the_wire(listener, monkeypatch):
         assert _ids(selectors.orders_recent(limit=20)) == _ids(expected[:20])
-    assert _order_reads(listener) == [{"hour": hour_key(old_hour)}]
+        _assert_read_by_minute(listener, hour_key(old_hour), 20)
+
+
+def test_a_stored_hour_lacking_minutes_is_recomputed_not_added_to(busy, monkeypatch, product_ids):
+    """A busy hour stored while some of its orders lacked their minute (an old store): new
+    orders' confirmed markers would only be added to it, leaving it read whole for the rest of
+    the hour; the refresh recomputes it instead and gives those orders their minute."""
+    old_hour = busy[0] + timedelta(hours=1)
+    _unminuted(product_ids, old_hour, 130)
+    summaries.refresh_all()  # stores the hour as it was, minutes and all
+    repository.orders().update_many({"customer": "old"}, {"$unset": {"minute": ""}})
+    hour = hour_key(old_hour)
+    unminuted = repository.find_hour(hour, summaries.ORDER_FIELDS)
+    store.write_hour(hour, hour_summary(unminuted), absorbed=[])
+    assert not _minutes_stored(hour)
+    _place(product_ids[1], [old_hour + timedelta(minutes=30, seconds=1)])  # confirmed markers
+    assert summaries.dirty_hours() == {hour}
+
+    summaries.refresh_all()
+    assert not summaries.dirty_hours()
+    assert repository.orders().count_documents({"minute": {"$exists": False}}) == 0
+    assert _minutes_stored(hour)
+    assert store.hour_state(hour, {"orders": 1})["orders"] == 131
+    expected = _everything()
+    listener = Listener()
+    with on_the_wire(listener, monkeypatch):
+        assert _ids(selectors.orders_recent(limit=20)) == _ids(expected[:20])
+        _assert_read_by_minute(listener, hour, 20)

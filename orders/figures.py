@@ -103,16 +103,36 @@ def merge(summaries: Iterable[dict], parts: Iterable[str] = tuple(PARTS)) -> dic
 
 
 def hour_summary(docs: list[dict]) -> dict | None:
-    """What is stored of an hour: the summary of its orders, their moments, and whether every
-    one carries its `minute` (orders from before it, e.g. restored, are then read by hour)."""
+    """What is stored of an hour: the summary of its orders, their moments, their count per
+    minute of the hour (`per_minute`), and whether every one carries its `minute` (orders from
+    before it, e.g. restored, are then read by hour)."""
     summary = summarize(docs)
     minutes = all("minute" in doc for doc in docs)
-    return summary and {**summary, "moments": moments(docs), "minutes": minutes}
+    per_minute = [0] * 60
+    for doc in docs:
+        per_minute[doc["created_at"].minute] += 1
+    return summary and {
+        **summary, "moments": moments(docs), "per_minute": per_minute, "minutes": minutes
+    }  # fmt: skip
+
+
+def minute_counts(summary: dict) -> list[int] | None:
+    """An hour summary's orders per minute of the hour: stored, or from its moments (summaries
+    stored before they kept the counts, markers); None if it has neither."""
+    if summary.get("per_minute") is not None:
+        return summary["per_minute"]
+    if "moments" not in summary:
+        return None
+    counts = [0] * 60
+    for moment in summary["moments"]:
+        counts[moment[0] // 60_000_000 % 60] += 1
+    return counts
 
 
 def add_hours(summaries: Iterable[dict | None], parts: Iterable[str]) -> dict | None:
-    """The sum of hour summaries of different orders: the figures, the given parts (of PARTS
-    and "moments") and whether every order carries its minute; None if there are none."""
+    """The sum of hour summaries of different orders: the figures, the given parts (of PARTS,
+    "moments" and "per_minute": None if one of them has no counts) and whether every order
+    carries its minute; None if there are none."""
     summaries = [summary for summary in summaries if summary]
     if not summaries:
         return None
@@ -120,6 +140,10 @@ def add_hours(summaries: Iterable[dict | None], parts: Iterable[str]) -> dict | 
     total = merge(summaries, parts=[part for part in parts if part in PARTS])
     if "moments" in parts:
         total["moments"] = list(heapq.merge(*(summary["moments"] for summary in summaries)))
+    if "per_minute" in parts:
+        counts = [minute_counts(summary) for summary in summaries]
+        summed = None if None in counts else [sum(c) for c in zip(*counts, strict=True)]
+        total["per_minute"] = summed
     total["minutes"] = all(summary.get("minutes", False) for summary in summaries)
     return total
 

@@ -4,11 +4,11 @@ Lists walk newest-first units of exact counts and read a unit's orders only when
 in it: days (by `day` equality), a busy day hour by hour (`hour`), a busy hour minute by minute
 (`minute`), so a page costs about a minute's orders, not a whole busy hour's. The counts come from
 the sales summaries: the stored days and hours, a dirty hour's exact summary now
-(summaries.current_hour, once per dirty hour and request), a busy hour's minutes and the window's
-first hour from the hour's moments. Days with dirty hours, and the window's first day, are
-counted hour by hour. An hour whose orders do not all carry their `minute` (stored before it),
-and any busy hour in an export, is read whole. A customer's list reads that customer's orders by
-`customer` equality. Nothing sorts or counts all the orders.
+(summaries.current_hour, once per dirty hour and request), a busy hour's minutes from its 60
+per-minute counts, and the window's first hour from the hour's moments. Days with dirty hours,
+and the window's first day, are counted hour by hour. An hour whose orders do not all carry
+their `minute` (stored before it), and any busy hour in an export, is read whole. A customer's
+list reads that customer's orders by `customer` equality. Nothing sorts or counts all the orders.
 """
 
 import itertools
@@ -55,6 +55,7 @@ class _Unit:
     since: datetime | None = None  # counted only from here (the window's first hour, minute)
     minutes: bool = False  # an hour whose orders all carry their `minute`
     moments: list | None = None  # an hour's moments, when already read (figures.moments)
+    per_minute: list | None = None  # an hour's orders per minute, when already read
 
     def parts(self, dirty: set[str]) -> list["_Unit"] | None:
         """The hours of a big day, or the minutes of a big hour; None if read whole."""
@@ -63,9 +64,11 @@ class _Unit:
         if len(self.key) == 10 and self.count > HOUR_WALK_ABOVE:
             return _hour_units(self.key, dirty)
         if len(self.key) == 13 and self.minutes and self.count > MINUTE_WALK_ABOVE:
-            moments = self.moments if self.moments is not None else _stored_moments(self.key)
-            if moments is not None:
-                return _minute_units(self.key, moments, self.since)
+            if self.moments is not None:  # read already (the window's first hour, say)
+                return _minute_units(self.key, self.moments, self.since)
+            counts = self.per_minute or _stored_minute_counts(self.key)
+            if counts is not None:
+                return _counted_minute_units(self.key, counts)
         return None
 
     def orders(self) -> list[dict]:
@@ -82,16 +85,27 @@ def _newest_first(docs: list[dict], since: datetime | None) -> list[dict]:
     return repository.newest_first(docs)
 
 
-def _stored_moments(hour: str) -> list | None:
-    """A clean hour's stored moments (its summary document alone), None if it has none now."""
-    stored = summary_store.hour_state(hour, {"moments": 1})
-    return stored.get("moments") if stored is not None else None
+def _stored_minute_counts(hour: str) -> list | None:
+    """A clean hour's stored orders per minute (from its moments if stored before it kept
+    them), None if it has neither now."""
+    stored = summary_store.hour_state(hour, {"per_minute": 1})
+    if stored is not None and stored.get("per_minute") is None:
+        stored = summary_store.hour_state(hour, {"moments": 1})
+    return figures.minute_counts(stored) if stored is not None else None
 
 
 def _dirty_hour(hour: str, since: datetime | None) -> _Unit:
-    """A dirty hour counted from its exact summary now (at or after `since`), with its moments
-    kept for its minutes."""
-    now = summaries.current_hour(hour, parts=("moments",))
+    """A dirty hour counted from its exact summary now (at or after `since`), with its counts
+    per minute kept for its minutes: the window's first hour from its moments, any other from
+    its per-minute counts (60 numbers, not a moment per order)."""
+    if since is None:
+        now = summaries.current_hour(hour, parts=("per_minute",))
+        if now is None:
+            return _Unit(hour, 0)
+        if now["per_minute"] is not None:
+            per_minute, minutes = now["per_minute"], now.get("minutes", False)
+            return _Unit(hour, now["orders"], minutes=minutes, per_minute=per_minute)
+    now = summaries.current_hour(hour, parts=("moments",))  # stored before it kept the counts
     if now is None:
         return _Unit(hour, 0)
     moments = now["moments"]
@@ -145,6 +159,16 @@ def _minute_units(hour: str, moments: list, since: datetime | None) -> list[_Uni
         if count:
             units.append(_Unit(minute_key(begin), count, since=edge))
     return units
+
+
+def _counted_minute_units(hour: str, per_minute: list) -> list[_Unit]:
+    """The hour's minutes with orders, newest first, from its orders per minute."""
+    start = parse_iso(f"{hour}:00")
+    return [
+        _Unit(minute_key(start + timedelta(minutes=minute)), per_minute[minute])
+        for minute in reversed(range(60))
+        if per_minute[minute]
+    ]
 
 
 def _day_units(days: Iterator[tuple[str, int]], dirty: set[str], since: datetime | None):

@@ -93,7 +93,7 @@ UNCONFIRMED_AFTER = timedelta(seconds=30)
 UNCONFIRMED_SETTLE_MAX = 200
 # A read retries this often when a refresh rewrites the summary under it, then reads the orders.
 READ_ATTEMPTS = 3
-HOUR_PARTS = ("products", "categories", "customers", "moments")
+HOUR_PARTS = ("products", "categories", "customers", "moments", "per_minute")
 
 
 @dataclass

@@ -24,8 +24,9 @@ def _comparable(summary: dict | None) -> dict | None:
     found = {name: summary[name] for name in FIGURES}
     for part, key in PARTS.items():
         found[part] = {row[key]: row for row in summary.get(part) or []}
-    if "moments" in summary:
-        found["moments"] = summary["moments"]
+    for kept in ("moments", "per_minute"):
+        if kept in summary:
+            found[kept] = summary[kept]
     return found
 
 
@@ -35,8 +36,9 @@ def _hour_difference(hour: str) -> str | None:
     markers = store.hour_markers(hour)
     expected = hour_summary(repository.find_hour(hour, ORDER_FIELDS))
     stored = store.stored_hour(hour)
-    if expected and stored and "moments" not in stored:
-        del expected["moments"]  # stored before hours kept them: read from the orders instead
+    for kept in ("moments", "per_minute"):
+        if expected and stored and kept not in stored:
+            del expected[kept]  # stored before hours kept it: read from the moments or orders
     expected, stored = _comparable(expected), _comparable(stored)
     if stored == expected or markers or store.hour_markers(hour):
         return None

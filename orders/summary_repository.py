@@ -2,10 +2,11 @@
 
 Derived data, recomputable from `orders` at any time (orders/summaries.py does it):
 - `sales_hours`          {_id: hour, day, orders, quantity, revenue_cents, products, categories,
-                         customers, moments, minutes, absorbed, v}: one UTC hour's orders, the
-                         unit that is recomputed (moments: see orders/figures.py; absent in
-                         hours stored before them, which are then read from their orders;
-                         absorbed and v: see orders/summaries.py);
+                         customers, moments, per_minute, minutes, absorbed, v}: one UTC hour's
+                         orders, the unit that is recomputed (moments: see orders/figures.py;
+                         absent in hours stored before them, which are then read from their
+                         orders; per_minute: 60 counts, absent in hours stored before them, then
+                         counted from the moments; absorbed and v: see orders/summaries.py);
 - `sales_days`           {_id: day, month, orders, quantity, revenue_cents}: small, so the
                          order lists can list days and their counts cheaply;
 - `sales_day_lines`      {_id: day, month, products: [...], categories: [...]};
@@ -111,7 +112,7 @@ def mark_pending(orders: list[dict]) -> list[dict]:
         by_hour.setdefault(order_hour(order), []).append(order)
         by_customer.setdefault(order["customer"], []).append(order)
     markers = [
-        _hour_marker(hour, orders=_ids(docs), figures=_pack(hour_summary(docs)))
+        _hour_marker(hour, orders=_ids(docs), figures=_marker_figures(docs))
         for hour, docs in sorted(by_hour.items())
     ] + [
         _customer_marker(name, orders=_ids(docs), figures=summarize_customer(docs))
@@ -119,6 +120,14 @@ def mark_pending(orders: list[dict]) -> list[dict]:
     ]
     _insert_markers(markers)
     return markers
+
+
+def _marker_figures(docs: list[dict]) -> dict:
+    # Without the 60 per-minute counts: every read of a dirty hour reads its markers, and their
+    # few moments give the counts (figures.minute_counts).
+    summary = hour_summary(docs)
+    del summary["per_minute"]
+    return _pack(summary)
 
 
 def mark_stored(pending: list[dict]) -> None:

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 
-from orders import repository, selectors, services, summaries
+from orders import figures, repository, selectors, services, summaries
 from orders import summary_repository as store
 from orders.documents import order_document
 from orders.figures import hour_summary
@@ -168,6 +168,23 @@ def _order_reads(listener) -> list[dict]:
     ]
 
 
+def _hour_projections(listener) -> list[dict]:
+    """What each read of the stored hour summaries asked for."""
+    return [
+        body.get("projection", {})
+        for command, body in listener.commands
+        if command == "find" and body.get("find") == store.HOURS.COLLECTION
+    ]
+
+
+def _assert_counted_per_minute(listener) -> None:
+    """The hour summaries were read for their 60 per-minute counts, not their moments (one
+    per order, growing with the hour)."""
+    projections = _hour_projections(listener)
+    assert any("per_minute" in projection for projection in projections), projections
+    assert not any("moments" in projection for projection in projections), projections
+
+
 def _assert_read_by_minute(listener, hour: str, limit: int) -> None:
     """The orders read were the newest minutes' of the hour, each needed for the `limit`."""
     reads, returned = _order_reads(listener), listener.returned[repository.COLLECTION]
@@ -189,6 +206,7 @@ def test_the_newest_orders_of_a_busy_hour_cost_a_few_minutes(busy, monkeypatch):
         assert _ids(selectors.orders_recent(limit=20)) == _ids(expected[:20])
         returned = listener.returned[repository.COLLECTION]
         _assert_read_by_minute(listener, hour, 20)
+        _assert_counted_per_minute(listener)
         assert returned < hour_orders / 4
 
         listener.clear()
@@ -218,6 +236,7 @@ def test_a_dirty_busy_hour_is_summarised_once_and_read_by_minute(busy, monkeypat
         assert _ids(selectors.orders_recent(limit=20)) == _ids(expected[:20])
         assert calls == [hour]
         _assert_read_by_minute(listener, hour, 20)
+        _assert_counted_per_minute(listener)
 
         listener.clear()
         count, page = selectors.orders_page_since(days=30, skip=10, limit=30)
@@ -296,3 +315,36 @@ def test_a_stored_hour_lacking_minutes_is_recomputed_not_added_to(busy, monkeypa
     with on_the_wire(listener, monkeypatch):
         assert _ids(selectors.orders_recent(limit=20)) == _ids(expected[:20])
         _assert_read_by_minute(listener, hour, 20)
+
+
+def test_per_minute_counts_are_those_of_the_moments(busy):
+    summaries.refresh_all()
+    for hour in (hour_key(busy[0]), hour_key(busy[1])):
+        docs = repository.find_hour(hour, summaries.ORDER_FIELDS)
+        counts = Counter(doc["created_at"].minute for doc in docs)
+        stored = store.hour_state(hour, {"per_minute": 1, "moments": 1})
+        assert stored["per_minute"] == [counts[minute] for minute in range(60)]
+        assert figures.minute_counts({"moments": stored["moments"]}) == stored["per_minute"]
+        assert figures.minute_counts({"orders": 1}) is None
+
+
+def test_hours_stored_before_per_minute_counts_are_walked_from_their_moments(
+    busy, monkeypatch, product_ids
+):
+    """Summaries written before hours kept their counts, clean and then dirty (a marker added):
+    pages stay exact, counted from the moments, until the refresh stores the counts."""
+    summaries.refresh_all()
+    store.HOURS.collection().update_many({}, {"$unset": {"per_minute": ""}})
+    expected = _everything()
+    _assert_pages_exact(monkeypatch, expected, _sinces(busy, expected))
+    _place(product_ids[1], [busy[0] + timedelta(minutes=59, seconds=59, milliseconds=999)])
+    assert store.hour_state(hour_key(busy[0]), {"orders": 1}).get("per_minute") is None
+    expected = _everything()
+    _assert_pages_exact(monkeypatch, expected, _sinces(busy, expected))
+
+    summaries.refresh_all()
+    hour = hour_key(busy[0])
+    counts = Counter(doc["created_at"].minute for doc in repository.find_hour(hour))
+    stored = store.hour_state(hour, {"per_minute": 1})["per_minute"]
+    assert stored == [counts[minute] for minute in range(60)]
+    _assert_pages_exact(monkeypatch, expected, _sinces(busy, expected))

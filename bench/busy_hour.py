@@ -6,10 +6,12 @@ last refresh, as in a shop taking orders) and clean.
     .venv/bin/python -m bench.busy_hour --sizes 500,2000 --repeat 10
 
 Orders are placed through the services (orders.services.orders_place_bulk) at random moments of
-the current UTC hour up to now, in a database of their own (--db, emptied first). For each size:
-p50 of --repeat calls after a warm-up, the Python memory one call allocated at its peak
-(tracemalloc), and the size of the hour's stored summary. A read that costs what it returns stays
-flat; one that reads the hour's moments grows with the hour.
+the last whole UTC hour (the newest hour with orders, as the current one is in a shop; spread over
+its 60 minutes whatever the time now), in a database of their own (--db, emptied first). For
+each size: p50 of --repeat calls after a warm-up, the Python memory one call allocated at its
+peak (tracemalloc), and the size of the hour's stored summary. A read that costs what it returns
+stays flat; one that reads the hour's moments grows with the hour (and one that reads a minute's
+orders, with the orders per minute).
 """
 
 import argparse
@@ -22,13 +24,10 @@ from datetime import UTC, datetime, timedelta
 from bench import growth
 
 
-def place_in_this_hour(count: int, *, product_ids, rng) -> None:
+def place_in_hour(start: datetime, count: int, *, product_ids, rng) -> None:
     from orders import services
 
-    now = datetime.now(UTC)
-    start = now.replace(minute=0, second=0, microsecond=0)
-    span = max((now - start).total_seconds() - 1, 1)
-    times = sorted(start + timedelta(seconds=rng.uniform(0, span)) for _ in range(count))
+    times = sorted(start + timedelta(seconds=rng.uniform(0, 3599.999)) for _ in range(count))
     for first in range(0, count, 1000):
         chosen = rng.sample(product_ids, min(len(product_ids), 8))
         orders = [
@@ -77,13 +76,18 @@ def main() -> None:
         "orders_page_since(30d, 50)": lambda: selectors.orders_page_since(days=30, limit=50),
     }
     print(f"{'orders':>7} {'state':<6} {'read':<27} {'p50 ms':>8} {'peak MiB':>9} {'hour doc':>9}")
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    hour = hour_key(start)
+
+    def place(count: int) -> None:
+        place_in_hour(start, count, product_ids=product_ids, rng=rng)
+
     placed = 0
     for size in (int(s) for s in args.sizes.split(",")):
-        place_in_this_hour(size - placed - 1, product_ids=product_ids, rng=rng)
+        place(size - placed - 1)
         summaries.refresh_all()
-        place_in_this_hour(1, product_ids=product_ids, rng=rng)  # dirty again
+        place(1)  # dirty again
         placed = size
-        hour = hour_key(datetime.now(UTC))
         doc_kib = len(str(store.HOURS.collection().find_one({"_id": hour}))) / 1024
         for state in ("dirty", "clean"):
             if state == "clean":
@@ -92,7 +96,7 @@ def main() -> None:
                 p50, peak = measure(read, args.repeat)
                 line = f"{size:>7} {state:<6} {name:<27} {p50:>8.1f} {peak:>9.2f}"
                 print(f"{line} {doc_kib:>7.0f} K")
-        place_in_this_hour(1, product_ids=product_ids, rng=rng)
+        place(1)
         placed += 1
 
 

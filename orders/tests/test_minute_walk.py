@@ -1,11 +1,12 @@
 """A busy hour is listed minute by minute: exact pages, and a page reads about a minute's orders.
 
 Orders carry their UTC `minute`; an hour with more than MINUTE_WALK_ABOVE orders, all carrying
-it, is walked by minutes counted from the hour's moments (stored, or the dirty hour's summary
-now), so `orders_recent` and a list's first page read the newest minutes' orders, not the hour's.
-Every page is compared with the plain newest-first list of all the orders (ties by `_id`), with
-the hours clean (summaries refreshed) and dirty (markers pending); an hour whose orders lack their
-minute (stored before it) is read whole, by `hour`, until its recompute gives them their minute.
+it, is walked by minutes counted from the hour's 60 per-minute counts (stored, or the dirty
+hour's summary now; the window's first hour from its moments), so `orders_recent` and a list's
+first page read the newest minutes' orders, not the hour's. Every page is compared with the plain
+newest-first list of all the orders (ties by `_id`), with the hours clean (summaries refreshed)
+and dirty (markers pending); an hour whose orders lack their minute (stored before it) is read
+whole, by `hour`, until its recompute gives them their minute.
 """
 
 import random

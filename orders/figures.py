@@ -107,13 +107,12 @@ def hour_summary(docs: list[dict]) -> dict | None:
     minute of the hour (`per_minute`), and whether every one carries its `minute` (orders from
     before it, e.g. restored, are then read by hour)."""
     summary = summarize(docs)
+    if summary is None:
+        return None
+    stamps = moments(docs)
+    per_minute = minute_counts({"moments": stamps})
     minutes = all("minute" in doc for doc in docs)
-    per_minute = [0] * 60
-    for doc in docs:
-        per_minute[doc["created_at"].minute] += 1
-    return summary and {
-        **summary, "moments": moments(docs), "per_minute": per_minute, "minutes": minutes
-    }  # fmt: skip
+    return {**summary, "moments": stamps, "per_minute": per_minute, "minutes": minutes}
 
 
 def minute_counts(summary: dict) -> list[int] | None:

@@ -47,6 +47,7 @@ def _today_sales() -> dict:
             "id": str(order["_id"]),
             "customer": order["customer"],
             "total": cents_to_str(order["total_cents"]),
+            "total_cents": order["total_cents"],
             "created_at": order["created_at"],
         }
         for order in order_selectors.orders_recent(limit=HOME_LIST_SIZE)
@@ -56,6 +57,7 @@ def _today_sales() -> dict:
         "orders": totals["orders"],
         "units": totals["total_quantity"],
         "revenue": cents_to_str(totals["revenue_cents"]),
+        "revenue_cents": totals["revenue_cents"],
         "latest": latest,
     }
 
@@ -74,7 +76,11 @@ def _low_stock() -> dict:
 
 
 def _latest_events() -> list:
-    return event_selectors.events_latest(hours=24, limit=HOME_LIST_SIZE)
+    """The newest events of any type (one events_by_hour partition while the current hour
+    holds HOME_LIST_SIZE of them), with their users' names."""
+    entries = event_selectors.events_latest(hours=24, limit=HOME_LIST_SIZE)
+    names = event_selectors.user_names(e.user_id for e in entries)
+    return [{"entry": e, "user_name": names.get(e.user_id)} for e in entries]
 
 
 @require_GET

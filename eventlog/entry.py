@@ -19,6 +19,11 @@ class LogEntry:
     def day(self) -> date:
         return self.timestamp.date()
 
+    @property
+    def hour(self) -> datetime:
+        """The UTC hour it falls in (its events_by_hour partition)."""
+        return self.timestamp.replace(minute=0, second=0, microsecond=0)
+
     def as_dict(self) -> dict:
         return {
             "event_id": str(self.event_id),

@@ -1,9 +1,13 @@
 """CassandraLogManager: every event-log operation, over cassandra-driver prepared statements.
 
 Tables (their schema and the statement texts: schema.py): `events_by_type_day` partitioned by
-(event_type, UTC day) and clustered newest first, `events_by_id` for lookups by id, and
-`event_buckets`, a one-partition registry of the (day, event_type) buckets written, so purges and
-long windows never scan the log.
+(event_type, UTC day) and clustered newest first, `events_by_hour` partitioned by UTC hour (every
+type: "what happened lately" reads one partition per hour, however many types there are),
+`events_by_id` for lookups by id, and `event_buckets`, a one-partition registry of the
+(day, event_type) buckets written, so purges and long windows never scan the log.
+
+Every write, metadata edit and purge goes to all three event tables, so they hold the same
+entries; `get` and the API's reads answer from events_by_type_day.
 
 Event rows are written with `USING TIMESTAMP` = the event's own time: re-delivering an event (the
 worker retrying after a crash) can then never overwrite a later metadata edit, nor resurrect an
@@ -12,9 +16,12 @@ entry a purge already deleted, so a re-delivery is a no-op.
 
 from __future__ import annotations
 
+import heapq
+import logging
 import re
 import threading
 import uuid
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 
 from cassandra.concurrent import execute_concurrent
@@ -27,7 +34,10 @@ from shopsite.timeutil import as_utc, truncate_ms, utcnow
 from .entry import LogEntry
 from .schema import COLUMNS, STATEMENTS
 
+logger = logging.getLogger(__name__)
+
 REGISTRY = "all"
+HOUR_BACKFILL = "events_by_hour_backfill"
 KEYSPACE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,47}$")
 # How many day buckets a window read fetches at once (newest first).
 _BUCKETS_PER_ROUND = 8
@@ -36,6 +46,23 @@ _WRITE_CONCURRENCY = 64
 
 def _micros(dt: datetime) -> int:
     return int(dt.timestamp() * 1_000_000)
+
+
+def _hour(ts: datetime) -> datetime:
+    return ts.replace(minute=0, second=0, microsecond=0)
+
+
+def _order_key(entry: LogEntry) -> tuple:
+    """Newest first, then event_id as Cassandra's uuid type sorts it (version, then bytes), so a
+    merge of several partitions comes out in the order each partition is clustered in."""
+    return (-_micros(entry.timestamp), entry.event_id.version or 0, entry.event_id.bytes)
+
+
+def _paged(session, statement, args, rows: int):
+    """A lazily paged read: the driver fetches `rows` at a time while the caller iterates."""
+    bound = statement.bind(args)
+    bound.fetch_size = rows
+    return session.execute(bound)
 
 
 def _entry(row) -> LogEntry:
@@ -138,6 +165,12 @@ class CassandraLogManager:
                     (e.event_type, e.day, ts, e.event_id, e.user_id, e.metadata, micros),
                 )
             )
+            writes.append(
+                (
+                    st["insert_by_hour"],
+                    (e.hour, ts, e.event_id, e.event_type, e.user_id, e.metadata, micros),
+                )
+            )
         self._run_all(session, writes)
 
     def update_metadata(self, event_id: uuid.UUID, metadata: str | None) -> LogEntry | None:
@@ -152,6 +185,7 @@ class CassandraLogManager:
             [
                 (st["edit_by_id"], (e.event_id, e.event_type, e.day, ts, e.user_id, metadata)),
                 (st["edit_by_type"], (e.event_type, e.day, ts, e.event_id, e.user_id, metadata)),
+                (st["edit_by_hour"], (e.hour, ts, e.event_id, e.event_type, e.user_id, metadata)),
             ],
         )
         return LogEntry(e.event_id, e.event_type, e.user_id, ts, metadata)
@@ -210,6 +244,64 @@ class CassandraLogManager:
                     break
         return out[:limit]
 
+    def stream(
+        self,
+        *,
+        since: datetime,
+        types: Iterable[str] | None = None,
+        before: tuple[datetime, uuid.UUID] | None = None,
+        now: datetime | None = None,
+        page_rows: int = 100,
+    ) -> Iterator[LogEntry]:
+        """Entries from `since` on, newest first, read lazily while the caller iterates.
+
+        Every type (types None): events_by_hour, one partition per hour, newest hour first; a
+        caller that stops after n entries has read only the hours holding them (one partition
+        when the newest hour holds n). Given types: each type's day buckets
+        (events_by_type_day), merged. `before` continues after the entry (timestamp, id) last
+        seen. page_rows: rows fetched per round trip."""
+        since = as_utc(since)
+        now = as_utc(now) if now else utcnow()
+        if before is not None:
+            before = (as_utc(before[0]), before[1])
+        if types is None:
+            return self._stream_hours(since, now, before, page_rows)
+        streams = [self._stream_type(t, since, now, before, page_rows) for t in sorted(set(types))]
+        return heapq.merge(*streams, key=_order_key)
+
+    def _stream_hours(self, since, now, before, page_rows) -> Iterator[LogEntry]:
+        session, st = self._statements()
+        hour = _hour(now if before is None else min(now, before[0]))
+        while hour >= _hour(since):
+            if before is not None and hour == _hour(before[0]):
+                ts, last_id = before
+                if ts >= since:
+                    tie = _paged(session, st["hour_tie"], (hour, ts, last_id), page_rows)
+                    yield from map(_entry, tie)
+                args = (hour, since, ts)
+                rows = _paged(session, st["hour_window_before"], args, page_rows)
+            else:
+                rows = _paged(session, st["hour_window"], (hour, since), page_rows)
+            yield from map(_entry, rows)
+            hour -= timedelta(hours=1)
+
+    def _stream_type(self, event_type, since, now, before, page_rows) -> Iterator[LogEntry]:
+        session, st = self._statements()
+        newest = now if before is None else min(now, before[0])
+        everything = 2**31 - 1  # the statements' LIMIT; paging bounds what is really read
+        for day in self._days_with_type(event_type, since.date(), newest.date()):
+            if before is not None and day == before[0].date():
+                ts, last_id = before
+                if ts >= since:
+                    args = (event_type, day, ts, last_id, everything)
+                    yield from map(_entry, _paged(session, st["window_tie"], args, page_rows))
+                args = (event_type, day, since, ts, everything)
+                rows = _paged(session, st["window_before"], args, page_rows)
+            else:
+                args = (event_type, day, since, everything)
+                rows = _paged(session, st["window"], args, page_rows)
+            yield from map(_entry, rows)
+
     def _days_with_type(self, event_type: str, first: date, last: date) -> list[date]:
         """The days in [first, last] that may hold the type's entries, newest first."""
         span = (last - first).days
@@ -255,32 +347,82 @@ class CassandraLogManager:
     def delete_older_than(self, cutoff: datetime) -> int:
         """Delete every entry with timestamp < cutoff; returns how many were deleted.
 
-        Whole buckets before the cutoff's day go with one partition delete, the cutoff's own
-        day with one range delete; the registry says which buckets exist, so nothing is scanned
-        beyond the rows being deleted (their ids, to remove the by-id rows too).
+        Day by day, oldest first: whole buckets before the cutoff's day go with one partition
+        delete per table (the day's 24 hour partitions in events_by_hour), the cutoff's own day
+        with range deletes; the registry says which buckets exist, so nothing is scanned beyond
+        the rows being deleted (their ids, to remove the by-id rows too). The registry entry
+        goes last: a purge stopped midway is finished by the next one.
         """
         cutoff = as_utc(cutoff)
         session, st = self._statements()
+        by_day: dict[date, list[tuple[str, bool]]] = {}
+        for day, event_type, whole in self._old_buckets(cutoff):
+            by_day.setdefault(day, []).append((event_type, whole))
         deleted = 0
-        for day, event_type, whole in list(self._old_buckets(cutoff)):
-            if whole:
-                ids = [r.event_id for r in session.execute(st["ids_in_bucket"], (event_type, day))]
-            else:
-                args = (event_type, day, cutoff)
-                ids = [r.event_id for r in session.execute(st["ids_in_bucket_before"], args)]
-            # By-id rows first: if we stop midway the log rows (and so the ids) are still there.
-            self._run_all(session, [(st["delete_by_id"], (i,)) for i in ids])
-            if whole:
-                session.execute(st["delete_bucket"], (event_type, day))
-                session.execute(st["unregister"], (REGISTRY, day, event_type))
-            else:
-                session.execute(st["delete_bucket_before"], (event_type, day, cutoff))
-            deleted += len(ids)
+        for day in sorted(by_day):
+            buckets = by_day[day]
+            for event_type, whole in buckets:
+                if whole:
+                    rows = session.execute(st["ids_in_bucket"], (event_type, day))
+                else:
+                    rows = session.execute(st["ids_in_bucket_before"], (event_type, day, cutoff))
+                ids = [r.event_id for r in rows]
+                # By-id rows first: if we stop midway the log rows (and so the ids) are still there.
+                self._run_all(session, [(st["delete_by_id"], (i,)) for i in ids])
+                deleted += len(ids)
+            self._run_all(session, self._hour_deletes(st, day, cutoff))
+            for event_type, whole in buckets:
+                if whole:
+                    session.execute(st["delete_bucket"], (event_type, day))
+                    session.execute(st["unregister"], (REGISTRY, day, event_type))
+                else:
+                    session.execute(st["delete_bucket_before"], (event_type, day, cutoff))
         return deleted
+
+    @staticmethod
+    def _hour_deletes(st, day: date, cutoff: datetime) -> list:
+        """events_by_hour's deletes for the part of `day` before cutoff."""
+        start = datetime(day.year, day.month, day.day, tzinfo=cutoff.tzinfo)
+        deletes = []
+        for n in range(24):
+            hour = start + timedelta(hours=n)
+            if hour + timedelta(hours=1) <= cutoff:
+                deletes.append((st["delete_hour"], (hour,)))
+            elif hour < cutoff:
+                deletes.append((st["delete_hour_before"], (hour, cutoff)))
+        return deletes
+
+    # --- migration -------------------------------------------------------------------------------
+    def backfill_hours(self) -> int | None:
+        """Copy the entries written before events_by_hour existed into it, once per keyspace
+        (init_cassandra runs this). Returns how many were copied, None if done before.
+
+        Each row is written with its event's time as write time, like the worker's writes: a
+        metadata edit made meanwhile (a later write time) wins, and a row a purge deleted
+        meanwhile stays deleted."""
+        session, st = self._statements()
+        if session.execute(st["migration_get"], (HOUR_BACKFILL,)).one() is not None:
+            return None
+        copied = 0
+        for bucket in list(session.execute(st["buckets_all"], (REGISTRY,))):
+            rows = _paged(session, st["bucket_rows"], (bucket.event_type, bucket.day), 1000)
+            batch = []
+            for e in map(_entry, rows):
+                args = (e.hour, e.timestamp, e.event_id, e.event_type, e.user_id, e.metadata)
+                batch.append((st["insert_by_hour"], (*args, _micros(e.timestamp))))
+                if len(batch) >= 1000:
+                    self._run_all(session, batch)
+                    copied, batch = copied + len(batch), []
+            self._run_all(session, batch)
+            copied += len(batch)
+        session.execute(st["migration_set"], (HOUR_BACKFILL, utcnow()))
+        logger.info("events_by_hour backfilled with %d entries", copied)
+        return copied
 
     def truncate(self) -> None:
         """Empty every event-log table (tests and benchmarks only)."""
-        for table in ("events_by_type_day", "events_by_id", "event_buckets"):
+        tables = ("events_by_type_day", "events_by_hour", "events_by_id", "event_buckets")
+        for table in tables:
             self.session.execute(f"TRUNCATE {self.keyspace}.{table}", timeout=60)
 
 

@@ -1,5 +1,5 @@
-"""The event log's Cassandra schema (time-series: partition by type and UTC day, newest first)
-and the statements CassandraLogManager runs on it."""
+"""The event log's Cassandra schema (time-series: partition by type and UTC day, and by UTC hour
+for every type at once, newest first) and the statements CassandraLogManager runs on it."""
 
 from django.conf import settings
 
@@ -18,6 +18,17 @@ def schema_statements(keyspace: str | None = None, replication: str | None = Non
         f"""CREATE TABLE IF NOT EXISTS {ks}.events_by_id (
             event_id uuid PRIMARY KEY, event_type text, day date, ts timestamp,
             user_id text, metadata text
+        )""",
+        # "Everything in the last hour" (the events page, the home panel): one partition per UTC
+        # hour whatever the number of types; written with events_by_type_day, same write time.
+        f"""CREATE TABLE IF NOT EXISTS {ks}.events_by_hour (
+            hour timestamp, ts timestamp, event_id uuid, event_type text, user_id text,
+            metadata text,
+            PRIMARY KEY ((hour), ts, event_id)
+        ) WITH CLUSTERING ORDER BY (ts DESC, event_id ASC)""",
+        # One-off data migrations done on this keyspace (the events_by_hour backfill).
+        f"""CREATE TABLE IF NOT EXISTS {ks}.eventlog_migrations (
+            name text PRIMARY KEY, done_at timestamp
         )""",
         # The buckets written so far (one small partition), so purges never scan the log.
         f"""CREATE TABLE IF NOT EXISTS {ks}.event_buckets (
@@ -41,6 +52,23 @@ STATEMENTS = {
     "(event_type, day, ts, event_id, user_id, metadata) VALUES (?, ?, ?, ?, ?, ?)",
     "edit_by_id": "INSERT INTO {ks}.events_by_id "
     "(event_id, event_type, day, ts, user_id, metadata) VALUES (?, ?, ?, ?, ?, ?)",
+    "insert_by_hour": "INSERT INTO {ks}.events_by_hour "
+    "(hour, ts, event_id, event_type, user_id, metadata) VALUES (?, ?, ?, ?, ?, ?) "
+    "USING TIMESTAMP ?",
+    "edit_by_hour": "INSERT INTO {ks}.events_by_hour "
+    "(hour, ts, event_id, event_type, user_id, metadata) VALUES (?, ?, ?, ?, ?, ?)",
+    # Paged by the driver (fetch_size): a reader stops after the rows it needs.
+    "hour_window": "SELECT {cols} FROM {ks}.events_by_hour WHERE hour = ? AND ts >= ?",
+    "hour_window_before": "SELECT {cols} FROM {ks}.events_by_hour "
+    "WHERE hour = ? AND ts >= ? AND ts < ?",
+    "hour_tie": "SELECT {cols} FROM {ks}.events_by_hour WHERE hour = ? AND ts = ? AND event_id > ?",
+    "hour_all": "SELECT {cols} FROM {ks}.events_by_hour WHERE hour = ?",
+    "delete_hour": "DELETE FROM {ks}.events_by_hour WHERE hour = ?",
+    "delete_hour_before": "DELETE FROM {ks}.events_by_hour WHERE hour = ? AND ts < ?",
+    "bucket_rows": "SELECT {cols} FROM {ks}.events_by_type_day WHERE event_type = ? AND day = ?",
+    "buckets_all": "SELECT day, event_type FROM {ks}.event_buckets WHERE registry = ?",
+    "migration_get": "SELECT done_at FROM {ks}.eventlog_migrations WHERE name = ?",
+    "migration_set": "INSERT INTO {ks}.eventlog_migrations (name, done_at) VALUES (?, ?)",
     "register": "INSERT INTO {ks}.event_buckets (registry, day, event_type) VALUES (?, ?, ?)",
     "get_by_id": "SELECT {cols} FROM {ks}.events_by_id WHERE event_id = ?",
     "exists_by_type": "SELECT event_id FROM {ks}.events_by_type_day "

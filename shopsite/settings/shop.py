@@ -3,7 +3,27 @@ idempotency, the event outbox and its worker, operator warnings, backups, upload
 
 from pathlib import Path
 
+from babel import Locale, UnknownLocaleError
+from babel.numbers import list_currencies
+from django.core.exceptions import ImproperlyConfigured
+
 from .env import BASE_DIR, env_bool, env_float, env_int, env_str
+
+# How the dashboard writes money, counts and dates (JSON and CSV keep plain values): the shop's
+# currency (ISO 4217) and locale (a BCP 47 / CLDR name such as en-US, de-DE, fr-CH).
+SHOP_CURRENCY = env_str("SHOP_CURRENCY", "EUR").strip().upper()
+if SHOP_CURRENCY not in list_currencies():
+    raise ImproperlyConfigured(
+        f"SHOP_CURRENCY must be an ISO 4217 currency code such as EUR or USD, "
+        f"got {env_str('SHOP_CURRENCY', '')!r}"
+    )
+SHOP_LOCALE = env_str("SHOP_LOCALE", "en-US").strip()
+try:
+    Locale.parse(SHOP_LOCALE, sep="-" if "-" in SHOP_LOCALE else "_")
+except (ValueError, UnknownLocaleError):
+    raise ImproperlyConfigured(
+        f"SHOP_LOCALE must be a locale name such as en-US or de-DE, got {SHOP_LOCALE!r}"
+    )
 
 SESSION_TTL_SECONDS = env_int("SESSION_TTL_SECONDS", 1800)
 LOGIN_MAX_FAILURES_PER_USER = env_int("LOGIN_MAX_FAILURES_PER_USER", 5)

@@ -1,7 +1,9 @@
 """Dashboard page "Sales": totals, per-day chart, top products/categories, customer lookup.
 
-Charts are SVG drawn on the server from the same stats functions as the API: no script or asset
-from the network, and each chart has a <title>/<desc> and a data table for screen readers.
+Charts are drawn in the browser by Chart.js (vendored under static/, nothing from the network)
+from figures the page carries as JSON (json_script), read from the same stats functions as the
+API; every chart has a table of the same figures for screen readers and for people without
+JavaScript. Money travels as plain amounts; the page formats it in the shop's locale.
 """
 
 from datetime import UTC, date, datetime, time, timedelta
@@ -24,9 +26,26 @@ RECENT_ORDERS = 10
 MAX_DAYS = 3660
 
 
+def _iso_date_widget() -> forms.DateInput:
+    """A text box in ISO form (2026-11-08): a browser's own date picker writes the visitor's
+    locale's form (11/08/2026) next to the ISO dates everywhere else."""
+    return forms.DateInput(
+        format="%Y-%m-%d",
+        attrs={
+            "inputmode": "numeric",
+            "pattern": r"\d{4}-\d{2}-\d{2}",
+            "placeholder": "YYYY-MM-DD",
+            "size": 10,
+            "autocomplete": "off",
+        },
+    )
+
+
 class SalesForm(forms.Form):
-    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label="From", input_formats=["%Y-%m-%d"], widget=_iso_date_widget())
+    end = forms.DateField(
+        label="To (inclusive)", input_formats=["%Y-%m-%d"], widget=_iso_date_widget()
+    )
     customer = forms.CharField(label="Customer", required=False, max_length=200, strip=False)
 
     def clean(self):
@@ -62,13 +81,16 @@ def sales_dashboard(request):
         return _sales_csv(request, start, end, f"{first_day}_{last_day}")
     totals = stats.sold_totals(start, end)
     days = stats.sold_breakdown(start, end, "day")
+    # The period of the same length just before: the day chart's faint comparison series.
+    span = last_day - first_day + timedelta(days=1)
+    previous_days = stats.sold_breakdown(_midnight(first_day - span), start, "day")
     products = stats.sold_breakdown(start, end, "product", limit=TOP_ROWS)
     categories = stats.sold_breakdown(start, end, "category", limit=TOP_ROWS)
     context.update(
         start=start,
         end=end,
         totals={**totals, "revenue": cents_to_str(totals["revenue_cents"])},
-        day_chart=day_chart(days, first_day, last_day),
+        day_chart=day_chart(days, first_day, last_day, previous=previous_days),
         product_chart=bar_chart(products, label="name", title="Top products by revenue"),
         category_chart=bar_chart(categories, label="category", title="Top categories by revenue"),
         csv_urls={table: csv_link(request, table=table) for table in CSV_TABLES},
@@ -95,6 +117,7 @@ def sales_dashboard(request):
                     "items": len(order.get("items", [])),
                     "quantity": order.get("quantity", 0),
                     "total": cents_to_str(order.get("total_cents", 0)),
+                    "total_cents": order.get("total_cents", 0),
                 }
                 for order in stats.customer_recent_orders(name, RECENT_ORDERS)
             ]
@@ -118,116 +141,72 @@ def _sales_csv(request, start: datetime, end: datetime, span: str):
     return csv_response(sales_rows(rows), header=SALES_HEADERS[table], filename=filename)
 
 
-# Chart geometry (SVG user units).
-WIDTH, HEIGHT = 760, 280
-LEFT, RIGHT, TOP, BOTTOM = 56, 72, 16, 44
+def _amount(cents: int) -> float:
+    """Money for the chart's JSON: a plain amount (the page formats it; 2 decimals exact)."""
+    return round(cents / 100, 2)
 
 
-def _nice_max(value: int) -> int:
-    """A round axis maximum >= value (1, 2 or 5 times a power of ten)."""
-    if value <= 0:
-        return 1
-    power = 1
-    while power * 10 < value:
-        power *= 10
-    return next(step * power for step in (1, 2, 5, 10) if step * power >= value)
-
-
-def day_chart(rows: list[dict], first_day: date, last_day: date) -> dict:
-    """Units (bars, left axis) and revenue (line, right axis) for every day of the range."""
-    by_day = {row["day"]: row for row in rows}
+def day_chart(
+    rows: list[dict], first_day: date, last_day: date, *, previous: list[dict] | None = None
+) -> dict:
+    """Units and revenue for every day of the range (days without orders are 0), and the same
+    for the period of equal length just before it, day by day, as `data` for Chart.js."""
     count = (last_day - first_day).days + 1
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    slot = plot_w / count
-    max_units = _nice_max(max((row["quantity"] for row in rows), default=0))
-    max_cents = _nice_max(max((row["revenue_cents"] for row in rows), default=0))
-    bars, points = [], []
+    prev_first = first_day - timedelta(days=count)
+    by_day = {row["day"]: row for row in rows}
+    prev_by_day = {row["day"]: row for row in previous or []}
+    empty = {"orders": 0, "quantity": 0, "revenue_cents": 0}
+    days, prev_days = [], []
     for index in range(count):
         key = (first_day + timedelta(days=index)).isoformat()
-        row = by_day.get(key, {"orders": 0, "quantity": 0, "revenue_cents": 0})
-        x = LEFT + index * slot
-        height = plot_h * row["quantity"] / max_units
-        bars.append(
+        row = by_day.get(key, empty)
+        days.append(
             {
-                "x": round(x + slot * 0.1, 2),
-                "y": round(TOP + plot_h - height, 2),
-                "width": round(max(slot * 0.8, 0.5), 2),
-                "height": round(height, 2),
                 "day": key,
                 "orders": row["orders"],
                 "quantity": row["quantity"],
+                "revenue_cents": row["revenue_cents"],
                 "revenue": cents_to_str(row["revenue_cents"]),
             }
         )
-        y = TOP + plot_h - plot_h * row["revenue_cents"] / max_cents
-        points.append(f"{x + slot / 2:.2f},{y:.2f}")
-    ticks = []
-    for fraction in (0, 0.5, 1):
-        ticks.append(
-            {
-                "y": round(TOP + plot_h - plot_h * fraction, 2),
-                "units": _tick_label(max_units * fraction),
-                "revenue": cents_to_str(round(max_cents * fraction)),
-            }
-        )
-    labels_at = sorted({0, count // 2, count - 1})
-    x_labels = [
-        {
-            "x": round(LEFT + (i + 0.5) * slot, 2),
-            "text": (first_day + timedelta(days=i)).isoformat(),
-        }
-        for i in labels_at
-    ]
+        prev_key = (prev_first + timedelta(days=index)).isoformat()
+        prev_days.append({"day": prev_key, **prev_by_day.get(prev_key, empty)})
     return {
-        "width": WIDTH,
-        "height": HEIGHT,
-        "left": LEFT,
-        "right_x": WIDTH - RIGHT,
-        "top": TOP,
-        "bottom_y": TOP + plot_h,
-        "label_y": TOP + plot_h + 18,
-        "bars": bars,
-        "points": " ".join(points),
-        "ticks": ticks,
-        "x_labels": x_labels,
-        "rows": [bar for bar in bars if bar["orders"]],
         "first_day": first_day.isoformat(),
         "last_day": last_day.isoformat(),
+        "previous_first_day": prev_first.isoformat(),
+        "previous_last_day": (first_day - timedelta(days=1)).isoformat(),
+        "rows": [day for day in days if day["orders"]],
+        "data": {
+            "days": [d["day"] for d in days],
+            "orders": [d["orders"] for d in days],
+            "units": [d["quantity"] for d in days],
+            "revenue": [_amount(d["revenue_cents"]) for d in days],
+            "previous_days": [d["day"] for d in prev_days],
+            "previous_orders": [d["orders"] for d in prev_days],
+            "previous_units": [d["quantity"] for d in prev_days],
+            "previous_revenue": [_amount(d["revenue_cents"]) for d in prev_days],
+        },
     }
 
 
-def _tick_label(value: float) -> str:
-    return str(int(value)) if value == int(value) else f"{value:.1f}"
-
-
-BAR_ROW, BAR_LABEL_W, BAR_VALUE_W = 26, 220, 110
-
-
 def bar_chart(rows: list[dict], *, label: str, title: str) -> dict:
-    """Horizontal bars of revenue, largest first, labelled with the name and the amount."""
-    top = max((row["revenue_cents"] for row in rows), default=0) or 1
-    plot_w = WIDTH - BAR_LABEL_W - BAR_VALUE_W
-    bars = []
-    for index, row in enumerate(rows):
-        text = str(row[label]) or "(unnamed)"
-        width = plot_w * row["revenue_cents"] / top
-        bars.append(
-            {
-                "y": index * BAR_ROW + 4,
-                "text_y": index * BAR_ROW + 4 + BAR_ROW * 0.55,
-                "width": round(max(width, 1), 2),
-                "label": text,
-                "short": text if len(text) <= 30 else text[:29] + "…",
-                "quantity": row["quantity"],
-                "revenue": cents_to_str(row["revenue_cents"]),
-                "value_x": round(BAR_LABEL_W + width + 6, 2),
-            }
-        )
+    """Revenue per product or category, largest first, for a horizontal bar chart."""
+    bars = [
+        {
+            "label": str(row[label]) or "(unnamed)",
+            "quantity": row["quantity"],
+            "revenue_cents": row["revenue_cents"],
+            "revenue": cents_to_str(row["revenue_cents"]),
+        }
+        for row in rows
+    ]
     return {
         "title": title,
-        "width": WIDTH,
-        "height": max(len(rows), 1) * BAR_ROW + 8,
-        "label_w": BAR_LABEL_W,
-        "label_x": BAR_LABEL_W - 8,
         "bars": bars,
+        "data": {
+            "labels": [bar["label"] for bar in bars],
+            "units": [bar["quantity"] for bar in bars],
+            "revenue": [_amount(bar["revenue_cents"]) for bar in bars],
+        },
     }

@@ -1,5 +1,7 @@
-"""The "Sales" dashboard page: renders the figures and SVG charts from the stats functions."""
+"""The "Sales" dashboard page: renders the figures, and the charts' data (json_script) from the
+stats functions."""
 
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from html import unescape
@@ -32,43 +34,81 @@ def _text(html: str, element_id: str) -> str:
     return unescape(match.group(1)).strip()
 
 
-def test_sales_page_renders_totals_and_svg_charts(shop, browser):
+def _json(html: str, element_id: str):
+    match = re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>', html)
+    assert match, element_id
+    return json.loads(match.group(1))
+
+
+def _money(text: str) -> str:
+    """ "€1,234.50" (the page, en-US and EUR by default) as the API's "1234.50"."""
+    return text.replace("€", "").replace(",", "")
+
+
+def test_sales_page_renders_totals_and_chart_data(shop, browser):
     products, orders = shop
     response = browser.get("/dashboard/sales/?" + urlencode(RANGE))
     assert response.status_code == 200
     html = response.content.decode()
     expected = expected_sold(products, orders, *WINDOW)
-    assert _text(html, "total-quantity") == str(expected["total_quantity"])
+    assert _text(html, "total-quantity").replace(",", "") == str(expected["total_quantity"])
     assert _text(html, "total-orders") == str(expected["orders"])
-    assert _text(html, "total-revenue") == expected["revenue"]
+    assert _text(html, "total-revenue").startswith("€")
+    assert _money(_text(html, "total-revenue")) == expected["revenue"]
 
-    # Three server-drawn charts, each an accessible image with a title.
+    # Three charts, each an image with a label, drawn from the page's JSON by the vendored
+    # Chart.js, each with a table of the same figures.
+    assert '/static/vendor/chartjs-4.5.1/chart.umd.min.js"' in html
     for chart_id in ("day-chart", "products-chart", "categories-chart"):
-        svg = re.search(rf'<svg class="chart" id="{chart_id}" role="img".*?</svg>', html, re.S)
-        assert svg, chart_id
-        assert "<title" in svg.group(0)
-    day_svg = re.search(r'<svg class="chart" id="day-chart".*?</svg>', html, re.S).group(0)
+        figure = re.search(rf'<figure class="chart" id="{chart_id}".*?</figure>', html, re.S)
+        assert figure and 'role="img" aria-label="' in figure.group(0), chart_id
     by_day = expected_sold(products, orders, *WINDOW, by="day")["breakdown"]
-    bar_titles = re.findall(r"<rect [^>]*><title>([^<]*)</title>", day_svg)
-    assert [unescape(t) for t in bar_titles] == [
-        f"{row['day']}: {row['quantity']} units, {row['orders']} orders, revenue {row['revenue']}"
-        for row in by_day
-    ]
-    assert re.search(r'<polyline class="revenue" points="[0-9., ]+"', day_svg)
-    # 92 days in the range: one revenue point per day, also on days without orders.
-    points = re.search(r'points="([^"]*)"', day_svg).group(1).split()
-    assert len(points) == (date(2026, 5, 31) - date(2026, 3, 1)).days + 1
+    day = _json(html, "day-chart-data")
+    # 92 days in the range: one value per day, also on days without orders.
+    assert len(day["days"]) == (date(2026, 5, 31) - date(2026, 3, 1)).days + 1
+    assert day["days"][0] == "2026-03-01" and day["days"][-1] == "2026-05-31"
+    shown = {d: (u, r) for d, u, r in zip(day["days"], day["units"], day["revenue"]) if u}
+    assert shown == {row["day"]: (row["quantity"], float(row["revenue"])) for row in by_day}
+    # The previous period: as many days, just before the range.
+    assert len(day["previous_days"]) == len(day["days"])
+    assert day["previous_days"][-1] == "2026-02-28"
+    table = re.search(r'<table id="day-table">.*?</table>', html, re.S).group(0)
+    rows = re.findall(r"<tr><td>([0-9-]+)</td>", table)
+    assert rows == [row["day"] for row in by_day]
 
-    products_svg = re.search(r'id="products-chart".*?</svg>', html, re.S).group(0)
     top = expected_sold(products, orders, *WINDOW, by="product")["breakdown"][:10]
-    labels = re.findall(r"<g>\s*<title>([^<]*)</title>", products_svg)
-    assert [unescape(label) for label in labels] == [
-        f"{row['name']}: revenue {row['revenue']}, {row['quantity']} units" for row in top
-    ]
-    categories_svg = re.search(r'id="categories-chart".*?</svg>', html, re.S).group(0)
+    chart = _json(html, "products-chart-data")
+    assert chart["labels"] == [row["name"] for row in top]
+    assert chart["revenue"] == [float(row["revenue"]) for row in top]
+    assert chart["units"] == [row["quantity"] for row in top]
     cats = expected_sold(products, orders, *WINDOW, by="category")["breakdown"]
-    labels = re.findall(r"<g>\s*<title>([^<]*)</title>", categories_svg)
-    assert [unescape(label).split(":")[0] for label in labels] == [row["category"] for row in cats]
+    assert _json(html, "categories-chart-data")["labels"] == [row["category"] for row in cats]
+
+
+def test_previous_period_series_holds_the_earlier_days(shop, browser):
+    """The range's second half compared with its first half: the faint series of the later
+    range are the earlier range's figures, day by day."""
+    products, orders = shop
+    first = _json(
+        browser.get("/dashboard/sales/?start=2026-03-01&end=2026-04-15").content.decode(),
+        "day-chart-data",
+    )
+    second = _json(
+        browser.get("/dashboard/sales/?start=2026-04-16&end=2026-05-31").content.decode(),
+        "day-chart-data",
+    )
+    assert second["previous_days"] == first["days"]
+    assert second["previous_units"] == first["units"]
+    assert second["previous_revenue"] == first["revenue"]
+    assert second["previous_orders"] == first["orders"]
+
+
+def test_date_fields_are_iso_text_boxes(mongo, browser):
+    html = browser.get("/dashboard/sales/?start=2026-03-01&end=2026-03-31").content.decode()
+    start = re.search(r'<input[^>]*name="start"[^>]*>', html).group(0)
+    assert 'type="text"' in start and 'value="2026-03-01"' in start
+    assert 'placeholder="YYYY-MM-DD"' in start
+    assert browser.get("/dashboard/sales/?start=03/01/2026").status_code == 400
 
 
 def test_sales_page_needs_no_network(shop, browser):
@@ -86,12 +126,14 @@ def test_customer_lookup_shows_totals_and_recent_orders(shop, browser):
     html = response.content.decode()
     expected = expected_customer(products, orders, name)
     assert _text(html, "customer-orders") == str(expected["orders"])
-    assert _text(html, "customer-total") == expected["total_spent"]
-    assert _text(html, "customer-average") == expected["average_order"]
+    assert _money(_text(html, "customer-total")) == expected["total_spent"]
+    assert _money(_text(html, "customer-average")) == expected["average_order"]
     table = re.search(r'<table id="recent-orders">.*?</table>', html, re.S).group(0)
-    placed = re.findall(r"<tr><td>(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)</td>", table)
+    placed = re.findall(r'<tr><td><time datetime="([^"]+)">', table)
     mine = sorted((o.created_at for o in orders if o.customer == name), reverse=True)
-    assert placed == [when.strftime("%Y-%m-%d %H:%M:%S") for when in mine[:10]]
+    assert [datetime.fromisoformat(p) for p in placed] == [
+        when.replace(microsecond=when.microsecond // 1000 * 1000) for when in mine[:10]
+    ]
 
 
 def test_customer_lookup_unknown(shop, browser):
@@ -132,14 +174,17 @@ def test_sales_page_needs_staff(mongo, client, plain_user, redis_client):
     assert client.get("/dashboard/sales/").status_code == 403
 
 
-def test_day_chart_fills_missing_days_and_scales():
+def test_day_chart_fills_missing_days_and_the_previous_period():
     rows = [
         {"day": "2026-01-02", "orders": 1, "quantity": 10, "revenue_cents": 500},
         {"day": "2026-01-04", "orders": 2, "quantity": 5, "revenue_cents": 1000},
     ]
-    chart = day_chart(rows, date(2026, 1, 1), date(2026, 1, 5))
-    heights = [bar["height"] for bar in chart["bars"]]
-    assert len(heights) == 5 and heights[0] == heights[2] == heights[4] == 0
-    assert heights[1] == pytest.approx(2 * heights[3])
+    previous = [{"day": "2025-12-28", "orders": 3, "quantity": 7, "revenue_cents": 1999}]
+    chart = day_chart(rows, date(2026, 1, 1), date(2026, 1, 5), previous=previous)
+    data = chart["data"]
+    assert data["units"] == [0, 10, 0, 5, 0]
+    assert data["revenue"] == [0, 5.0, 0, 10.0, 0]
+    assert data["previous_days"][0] == "2025-12-27" and data["previous_days"][-1] == "2025-12-31"
+    assert data["previous_units"] == [0, 7, 0, 0, 0]
+    assert data["previous_revenue"] == [0, 19.99, 0, 0, 0]
     assert [row["day"] for row in chart["rows"]] == ["2026-01-02", "2026-01-04"]
-    assert chart["ticks"][-1]["units"] == "10" and chart["ticks"][-1]["revenue"] == "10.00"

@@ -1,6 +1,8 @@
 """Fixtures shared by every app's tests: the real services, isolated per test run."""
 
 import logging
+import os
+import re
 
 import pytest
 from django.conf import settings
@@ -9,6 +11,29 @@ from rest_framework.test import APIClient
 
 from sessions_app.permissions import ADMINS_GROUP
 from tests import servicectl
+
+
+def pytest_configure(config):
+    # Parallel workers sharing one database, keyspace and Redis db would empty each other's data
+    # mid-test: scripts/test.sh gives each worker its own SHOPSITE_TEST_ID and Redis db.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and not (
+        settings.TEST_ID.endswith(f"_{worker}") and os.environ.get("SHOPSITE_TEST_REDIS_DB")
+    ):
+        raise pytest.UsageError(
+            "parallel workers need a test id and Redis db each: run them through scripts/test.sh"
+        )
+
+
+# An ObjectId or UUID made at import time for a parameter differs between xdist workers, which
+# must all collect the same test names: such ids show as <id>.
+_RANDOM_ID = re.compile(r"[0-9a-f]{24}|[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}")
+
+
+def pytest_make_parametrize_id(config, val, argname):
+    if isinstance(val, str) and _RANDOM_ID.search(val):
+        return _RANDOM_ID.sub("<id>", val)
+    return None
 
 
 def _require(name: str) -> None:

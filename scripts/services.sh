@@ -26,6 +26,10 @@ CASSANDRA_STORAGE_PORT="${CASSANDRA_STORAGE_PORT:-17000}" # not 7000: the dashbo
 CASSANDRA_HEAP="${CASSANDRA_HEAP:-768m}"
 CASSANDRA_VERSION=5.0.8
 FERRETDB_VERSION=v1.24.2
+# FerretDB logs every client's missing endSessions at warn (~2 MB an hour under the tests).
+FERRETDB_LOG_LEVEL="${FERRETDB_LOG_LEVEL:-error}"
+FERRETDB_LOG_MAX_BYTES="${FERRETDB_LOG_MAX_BYTES:-10485760}"
+FERRETDB_LOG_FILES="${FERRETDB_LOG_FILES:-3}"
 MONGO_TOOLS_VERSION=100.10.0
 # scripts/mongo-tools/go.mod pins the pseudo-version of tag 100.10.0 (the tags lack a "v"), the
 # newest the module proxy serves here; it predates bypassEmptyTsReplacement, which suits FerretDB.
@@ -44,7 +48,7 @@ pid_marker() {
   case $1 in
     redis) echo "127.0.0.1:$REDIS_PORT" ;;
     mongodb) echo "127.0.0.1:$MONGODB_PORT" ;;
-    postgres) echo "$STATE/postgres/" ;;
+    postgres) echo "$(pg_dir)/" ;;
     cassandra) echo "$STATE/cassandra/" ;;
     *) echo "" ;;
   esac
@@ -136,9 +140,10 @@ install_ferretdb() {
   [[ -x $out && -f $stamp && "$(cat "$stamp")" == "$want" ]] && return 0
   log "building FerretDB $FERRETDB_VERSION (first time: a few minutes)"
   mkdir -p "$BIN"
-  (cd "$ROOT/scripts/ferretdb" && CGO_ENABLED=0 go build -trimpath -o "$out.tmp" .) ||
+  # A temporary name of this process's own: another checkout may be building at the same time.
+  (cd "$ROOT/scripts/ferretdb" && CGO_ENABLED=0 go build -trimpath -o "$out.tmp.$$" .) ||
     die "FerretDB build failed"
-  mv "$out.tmp" "$out"
+  mv "$out.tmp.$$" "$out"
   echo "$want" >"$stamp"
 }
 
@@ -205,20 +210,36 @@ as_postgres() {
   if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# Where the cluster lives. As root, initdb and postgres run as the postgres user, who must reach
+# the folder: a clone under a folder closed to other users (root's home is 0700) keeps its cluster
+# under that user's home instead, one per state folder; as anyone else, in the state folder.
+pg_dir() {
+  ((EUID == 0)) || { echo "$STATE/postgres"; return 0; }
+  local home alt
+  home="$(getent passwd postgres | cut -d: -f6)"
+  alt="${home:-/var/lib/postgresql}/shopsite/$(basename "$ROOT")-$(printf %s "$STATE" | sha256sum | cut -c1-12)"
+  mkdir -p "$STATE"
+  if [[ -f $alt/data/PG_VERSION ]] || ! runuser -u postgres -- test -x "$STATE" 2>/dev/null; then
+    echo "$alt"
+  else
+    echo "$STATE/postgres"
+  fi
+}
+
 pg_ready() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$POSTGRES_PORT" -d postgres; }
 
 pg_sql() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres "$@"; }
 
 start_postgres() {
-  local dir="$STATE/postgres"
-  mkdir -p "$dir"
+  local dir
+  dir="$(pg_dir)"
+  mkdir -p "$dir" "$STATE/postgres"
   if port_open "$POSTGRES_PORT"; then
     pid_alive postgres || log "postgres: port $POSTGRES_PORT already answers (not started by this script); reusing it"
   else
     # The state dir may belong to root; the cluster's folder must belong to the server's user.
     ((EUID == 0)) && chown postgres: "$dir" && chmod 700 "$dir"
-    as_postgres test -w "$dir" ||
-      die "postgres: the postgres user cannot write $dir (a parent folder closed to other users?)"
+    as_postgres test -w "$dir" || die "postgres: the postgres user cannot write $dir"
     if [[ ! -f "$dir/data/PG_VERSION" ]]; then
       log "postgres: creating a cluster in $dir/data"
       rm -rf "$dir/data"
@@ -229,7 +250,7 @@ start_postgres() {
     as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -s -w -t 60 start \
       -o "-c listen_addresses=127.0.0.1 -c port=$POSTGRES_PORT -c unix_socket_directories='$dir'" ||
       { tail -n 20 "$dir/postgres.log" >&2; die "postgres failed to start (log: $dir/postgres.log)"; }
-    head -n 1 "$dir/data/postmaster.pid" >"$dir/pid"
+    head -n 1 "$dir/data/postmaster.pid" >"$STATE/postgres/pid"
   fi
   wait_for postgres 60 "$dir/postgres.log" pg_ready
   if [[ "$(pg_sql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'ferretdb'")" != 1 ]]; then
@@ -242,15 +263,16 @@ start_postgres() {
 }
 
 stop_postgres() {
-  local dir="$STATE/postgres"
+  local dir
+  dir="$(pg_dir)"
   if ! pid_alive postgres; then
-    rm -f "$dir/pid"
+    rm -f "$STATE/postgres/pid"
     return 0
   fi
   # Fast shutdown: the default (smart) waits for FerretDB's pooled connections to go away.
   as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -s -w -t 60 -m fast stop ||
     as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -s -w -t 30 -m immediate stop
-  rm -f "$dir/pid"
+  rm -f "$STATE/postgres/pid"
   log "postgres stopped"
 }
 
@@ -261,9 +283,12 @@ start_mongodb() {
     pid_alive mongodb || log "mongodb: port $MONGODB_PORT already answers (not started by this script); reusing it"
     return 0
   fi
-  nohup "$BIN/shop-ferretdb" --listen-addr="127.0.0.1:$MONGODB_PORT" --handler=postgresql \
+  # Its own session (setsid): a terminal's Ctrl-C or hang-up meant for `make run` does not reach it.
+  # Its log rotates by size; stdout/stderr only get what the logger cannot say (a Go panic).
+  nohup setsid "$BIN/shop-ferretdb" --listen-addr="127.0.0.1:$MONGODB_PORT" --handler=postgresql \
     --postgresql-url="postgres://postgres@127.0.0.1:$POSTGRES_PORT/ferretdb" \
-    --log-level=warn >>"$dir/ferretdb.log" 2>&1 &
+    --log-level="$FERRETDB_LOG_LEVEL" --log-file="$dir/ferretdb.log" \
+    --log-max-bytes="$FERRETDB_LOG_MAX_BYTES" --log-files="$FERRETDB_LOG_FILES" >>"$dir/ferretdb.out" 2>&1 &
   echo $! >"$dir/pid"
   wait_for mongodb 30 "$dir/ferretdb.log" port_open "$MONGODB_PORT"
 }
@@ -337,7 +362,8 @@ launch_cassandra() {
   jamm="$(ls "$lib"/jamm-*.jar | head -n 1)"
   mkdir -p "$dir/tmp"
   : >"$dir/logs/stdout.log"
-  nohup "$JAVA17" @"$dir/conf/jvm17.args" -javaagent:"$jamm" \
+  # setsid: as for FerretDB, the terminal's signals are for `make run`, not for the services.
+  nohup setsid "$JAVA17" @"$dir/conf/jvm17.args" -javaagent:"$jamm" \
     -Dcassandra-foreground=yes -Dcassandra.config="file://$dir/conf/cassandra.yaml" \
     -Dcassandra.storagedir="$dir/data" -Dcassandra.logdir="$dir/logs" \
     -Dlogback.configurationFile="$dir/conf/logback.xml" -Djava.io.tmpdir="$dir/tmp" \

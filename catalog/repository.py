@@ -65,8 +65,11 @@ def count(query: dict) -> int:
     return products().count_documents(query)
 
 
-def find_page(query: dict, *, skip: int, limit: int) -> list[dict]:
-    return list(products().find(query).sort(NEWEST_FIRST).skip(skip).limit(limit))
+def find_page(query: dict, *, skip: int, limit: int, sort: list | None = None) -> list[dict]:
+    """One page; `sort` (pymongo key list, default newest first) gets `_id` appended so pages
+    of equal keys neither repeat nor skip a product."""
+    keys = list(sort or NEWEST_FIRST) + [("_id", ASCENDING)]
+    return list(products().find(query).sort(keys).skip(skip).limit(limit))
 
 
 def low_stock_filter(threshold: int) -> dict:

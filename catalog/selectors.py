@@ -23,6 +23,25 @@ def product_count(
     return repository.count(repository.list_filter(category=category, available=available, q=q))
 
 
+# The product list's orders (?sort=, "-" for descending) and the fields they sort by.
+PRODUCT_SORTS = {
+    "name": "name_lower",
+    "price": "price_cents",
+    "stock": "stock",
+    "created": "created_at",
+}
+PRODUCT_SORT_DEFAULT = "-created"
+
+
+def product_sort_keys(sort: str) -> list[tuple[str, int]]:
+    """Sort keys for "stock" / "-stock" ...; ValueError for an unknown name."""
+    name = sort.removeprefix("-")
+    if name not in PRODUCT_SORTS:
+        raise ValueError(f"must be one of {', '.join(PRODUCT_SORTS)}, optionally with a '-'")
+    # -1 / 1: pymongo's DESCENDING / ASCENDING (only the repository imports the driver).
+    return [(PRODUCT_SORTS[name], -1 if sort.startswith("-") else 1)]
+
+
 def product_list(
     *,
     category: str | None = None,
@@ -30,10 +49,12 @@ def product_list(
     q: str | None = None,
     skip: int = 0,
     limit: int = 50,
+    sort: str = PRODUCT_SORT_DEFAULT,
 ) -> list[dict]:
-    """One page, newest first (an indexed sorted query with skip/limit)."""
+    """One page in `sort` order (default newest first: an indexed sorted query; other orders
+    sort in the store)."""
     query = repository.list_filter(category=category, available=available, q=q)
-    return repository.find_page(query, skip=skip, limit=limit)
+    return repository.find_page(query, skip=skip, limit=limit, sort=product_sort_keys(sort))
 
 
 def products_get_many(*, product_ids) -> dict[ObjectId, dict]:

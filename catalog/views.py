@@ -1,7 +1,7 @@
 """Staff dashboard pages for products. Thin: a form, a service or selector, a template."""
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -39,10 +39,17 @@ def product_list(request):
     if wants_csv_page(request):
         rows = product_rows(selectors.products_iter(**filters))
         return csv_response(rows, header=PRODUCT_HEADER, filename="products.csv")
+    sort = request.GET.get("sort") or selectors.PRODUCT_SORT_DEFAULT
+    try:
+        selectors.product_sort_keys(sort)
+    except ValueError as exc:
+        return HttpResponseBadRequest(f"sort: {exc}.")
     page = page_of(
         request,
         count=selectors.product_count(**filters),
-        fetch=lambda skip, limit: selectors.product_list(**filters, skip=skip, limit=limit),
+        fetch=lambda skip, limit: selectors.product_list(
+            **filters, skip=skip, limit=limit, sort=sort
+        ),
         page_size=PAGE_SIZE,
     )
     return render(

@@ -72,7 +72,7 @@ def test_home_shows_today_sales_low_stock_and_events(staff_browser, settings):
     sales = _panel(html, "panel-sales")
     assert '<dd id="today-orders">1</dd>' in sales
     assert '<dd id="today-units">2</dd>' in sales
-    assert '<dd id="today-revenue">25.00</dd>' in sales
+    assert '<dd id="today-revenue">€25.00</dd>' in sales  # SHOP_CURRENCY EUR, en-US
     assert "Ada" in sales and "Bob" in sales
 
     low = _panel(html, "panel-low-stock")

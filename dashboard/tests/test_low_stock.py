@@ -35,5 +35,5 @@ def test_low_stock_panel_lists_the_lowest_stocks_first(mongo, redis_client, staf
     html = client.get("/dashboard/").content.decode()
     panel = html[html.index('id="panel-low-stock"') :]
     panel = panel[: panel.index("</article>")]
-    names = re.findall(r"<td>(Zero|One|Four \d\d|Above)</td>", panel)
+    names = re.findall(r"<td>(Zero|One|Four \d\d|Above)<br>", panel)
     assert names == ["Zero", "One"] + [f"Four {i:02d}" for i in range(HOME_LIST_SIZE - 2)]

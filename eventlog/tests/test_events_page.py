@@ -68,7 +68,7 @@ def test_one_user_by_name_or_id(staff_browser, events, other_staff_user):
     by_id = staff_browser.get(f"/dashboard/events/?user={other_staff_user.pk}&hours=6")
     assert _rows(by_id.content.decode()) == _rows(by_name)
     # A user's name in a row links to that user's events.
-    assert f'href="?user={other_staff_user.pk}&amp;hours=1"' in by_name
+    assert f'href="?user={other_staff_user.pk}&amp;hours=6"' in by_name
 
 
 def test_an_orders_events(staff_browser, events):

@@ -27,6 +27,7 @@ from .exports import ORDER_ITEM_HEADER, order_item_rows
 from .serializers import (
     MAX_BULK_ORDERS,
     OrderBulkInputSerializer,
+    OrderCancelInputSerializer,
     OrderInputSerializer,
     OrderListQuerySerializer,
     OrderOutputSerializer,
@@ -218,3 +219,52 @@ class OrderDetailApi(APIView):
     )
     def get(self, request, order_id):
         return Response(OrderOutputSerializer(selectors.order_get(order_id=order_id)).data)
+
+
+_STATUS_CONFLICT = OpenApiResponse(
+    ERROR, description="The order already took the other way (`status` in the body says which)."
+)
+
+
+class OrderFulfilApi(APIView):
+    @extend_schema(
+        summary="Fulfil an order (handed over to the customer)",
+        description="A placed order becomes `fulfilled` (`fulfilled_at` set, an `order_fulfilled` "
+        "event written). Already fulfilled: 200, unchanged. Cancelled: 409.",
+        request=None,
+        responses={
+            200: OrderOutputSerializer,
+            404: ERROR,
+            409: _STATUS_CONFLICT,
+            **COMMON,
+            503: BUSY,
+        },
+    )
+    def post(self, request, order_id):
+        doc = services.order_fulfil(order_id=order_id, user_id=request.user.pk)
+        return Response(OrderOutputSerializer(doc).data)
+
+
+class OrderCancelApi(APIView):
+    @extend_schema(
+        summary="Cancel an order: its stock back, no longer a sale",
+        description="A placed order becomes `cancelled` (`cancelled_at`, `cancel_reason` set, an "
+        "`order_cancelled` event written); each item's quantity goes back to its product's "
+        "stock exactly once (a product deleted since gets nothing back), and `/stats/sold/` and "
+        "`/stats/customer/` leave it out from this answer on. Already cancelled: 200, "
+        "unchanged, nothing goes back twice. Fulfilled: 409.",
+        request=OrderCancelInputSerializer,
+        responses={
+            200: OrderOutputSerializer,
+            404: ERROR,
+            409: _STATUS_CONFLICT,
+            **COMMON,
+            503: BUSY,
+        },
+    )
+    def post(self, request, order_id):
+        data = validated(OrderCancelInputSerializer, request.data or {})
+        doc = services.order_cancel(
+            order_id=order_id, user_id=request.user.pk, reason=data.get("reason") or None
+        )
+        return Response(OrderOutputSerializer(doc).data)

@@ -21,7 +21,7 @@ def order_document(
     name and category are copied (the order keeps them as they were at the purchase), and what
     the pipelines would otherwise compute (line totals, the UTC day, hour and minute, the
     quantity) is stored: {_id?, customer, created_at, day, hour, minute, items, total_cents,
-    quantity, created_by}."""
+    quantity, created_by, status: "placed"}."""
     items = [
         {
             "product_id": str(product["_id"]),
@@ -44,5 +44,6 @@ def order_document(
         total_cents=sum(item["line_total_cents"] for item in items),
         quantity=sum(item["quantity"] for item in items),
         created_by=created_by,
+        status="placed",
     )
     return doc

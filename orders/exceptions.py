@@ -49,3 +49,16 @@ class IdempotencyKeyReused(DomainError):
 
     def __init__(self):
         super().__init__("This Idempotency-Key was already used with a different request body.")
+
+
+class OrderStatusConflict(ConflictError):
+    """The order's status forbids the change: a cancelled order is never fulfilled, a fulfilled
+    one never cancelled (409)."""
+
+    def __init__(self, current: str, wanted: str):
+        verb = {"cancelled": "cancel", "fulfilled": "fulfil"}[wanted]
+        super().__init__(f"The order is {current}: it cannot {verb}.")
+        self.current = current
+
+    def extra(self) -> dict:
+        return {"status": self.current}

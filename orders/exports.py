@@ -45,6 +45,7 @@ def order_item_rows(orders: Iterable[dict]) -> Iterator[dict]:
 # Sales figures: the stats rows with money as decimal strings, by table.
 SALES_HEADERS = {
     "day": ["day", "orders", "quantity", "revenue"],
+    "weekday": ["weekday", "name", "orders", "quantity", "revenue"],
     "product": ["product_id", "name", "quantity", "revenue"],
     "category": ["category", "quantity", "revenue"],
     "customer": ["customer", "orders", "revenue"],

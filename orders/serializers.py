@@ -58,12 +58,38 @@ class OrderItemOutputSerializer(serializers.Serializer):
     line_total = MoneyField(source="line_total_cents", max_cents=None)
 
 
+STATUSES = ("placed", "fulfilled", "cancelled")
+MAX_REASON = 500
+
+
 class OrderOutputSerializer(serializers.Serializer):
     id = serializers.CharField(source="_id")
     customer = serializers.CharField()
     items = OrderItemOutputSerializer(many=True)
     total = MoneyField(source="total_cents", max_cents=None)
     created_at = UtcDateTimeField()
+    status = serializers.ChoiceField(choices=STATUSES, default="placed")
+    fulfilled_at = UtcDateTimeField(allow_null=True, default=None)
+    cancelled_at = UtcDateTimeField(allow_null=True, default=None)
+    cancel_reason = serializers.CharField(allow_null=True, default=None)
+
+    def to_representation(self, instance):
+        # Orders stored before they had a status are placed, with no status times.
+        body = super().to_representation(
+            {"status": "placed", "fulfilled_at": None, "cancelled_at": None,
+             "cancel_reason": None, **instance}
+        )  # fmt: skip
+        return body
+
+
+class OrderCancelInputSerializer(serializers.Serializer):
+    reason = StrictCharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=MAX_REASON,
+        help_text=f"Why (optional, at most {MAX_REASON} characters).",
+    )
 
 
 class RecentQuerySerializer(QuerySerializer):
@@ -79,6 +105,13 @@ class OrderListQuerySerializer(QuerySerializer):
     customer = serializers.CharField(
         required=False, trim_whitespace=False, max_length=200, help_text="Exact customer name."
     )
+    status = serializers.ChoiceField(
+        choices=STATUSES, required=False, help_text="Only orders with this status."
+    )
 
     def validate(self, attrs):
-        return {"days": attrs["days"], "customer": attrs.get("customer") or None}
+        return {
+            "days": attrs["days"],
+            "customer": attrs.get("customer") or None,
+            "status": attrs.get("status"),
+        }

@@ -14,11 +14,10 @@ import uuid
 from datetime import datetime
 
 from bson import ObjectId
-from django.conf import settings
 
 from shopsite.timeutil import iso, utcnow
 
-from . import purchase, repository
+from . import lifecycle, purchase, repository, sales
 from . import purchase_repository as journal
 from .exceptions import IdempotencyKeyInUse, IdempotencyKeyReused
 
@@ -41,26 +40,29 @@ def orders_place_once(
 ) -> tuple[list[dict], bool]:
     """Place the orders unless this user's Idempotency-Key already did: then return those
     orders again. Returns (orders, replayed). IdempotencyKeyInUse while another request with the
-    key is in progress; IdempotencyKeyReused if the key came with another body (fingerprint)."""
-    record_key = idempotency_record_key(user_id=user_id, key=key)
+    key is in progress; IdempotencyKeyReused if the key came with another body (fingerprint).
+    The key is claimed in the same Redis call as the stock locks (orders/purchase.py)."""
     token = uuid.uuid4().hex
-    pending = {"state": "pending", "fingerprint": fingerprint, "token": token, "at": iso(utcnow())}
-    held = journal.idempotency_claim(record_key, pending, ttl=settings.IDEMPOTENCY_PENDING_SECONDS)
-    if held is not None:
-        if held.get("fingerprint") != fingerprint:
-            raise IdempotencyKeyReused()
-        if held.get("state") == "done":
-            return _replay(held), True
-        raise IdempotencyKeyInUse()
+    idempotency = {
+        "key": idempotency_record_key(user_id=user_id, key=key),
+        "token": token,
+        "fingerprint": fingerprint,
+        "pending": {
+            "state": "pending",
+            "fingerprint": fingerprint,
+            "token": token,
+            "at": iso(utcnow()),
+        },
+    }
     try:
-        # A claim that lapsed while a crashed attempt's intent waits for the recovery.
-        if journal.intent_with_key(record_key) is not None:
-            raise IdempotencyKeyInUse()
-    except BaseException:
-        journal.idempotency_release(record_key, token)
-        raise
-    idempotency = {"key": record_key, "token": token, "fingerprint": fingerprint}
-    return purchase.place(orders, user_id=user_id, bulk=bulk, idempotency=idempotency), False
+        return purchase.place(orders, user_id=user_id, bulk=bulk, idempotency=idempotency), False
+    except purchase.KeyHeld as exc:
+        held = exc.record
+    if held.get("fingerprint") != fingerprint:
+        raise IdempotencyKeyReused()
+    if held.get("state") == "done":
+        return _replay(held), True
+    raise IdempotencyKeyInUse()
 
 
 def idempotency_record_key(*, user_id, key: str) -> str:
@@ -95,13 +97,32 @@ def wait_for_idempotent(*, user_id, key: str, timeout: float = 5.0) -> list[dict
     return None
 
 
-# The sales summaries' collections: derived from `orders`, so backups leave them out.
+def order_fulfil(*, order_id, user_id) -> dict:
+    """A placed order handed over: fulfilled (again: unchanged; cancelled: OrderStatusConflict)."""
+    return lifecycle.change(order_id=order_id, status="fulfilled", user_id=user_id)
+
+
+def order_cancel(*, order_id, user_id, reason: str | None = None) -> dict:
+    """A placed order cancelled: its stock back exactly once, no longer a sale (again:
+    unchanged; fulfilled: OrderStatusConflict)."""
+    return lifecycle.change(order_id=order_id, status="cancelled", user_id=user_id, reason=reason)
+
+
+def order_status_changes_recover(*, older_than_seconds: float | None = None) -> int:
+    """Finish the fulfils and cancels a crash left half done (the worker runs it)."""
+    return lifecycle.recover(older_than_seconds=older_than_seconds)
+
+
+# The sales module's collections: derived from `orders`, so backups leave them out.
 SUMMARY_COLLECTION_PREFIX = "sales_"
 
 
 def sales_summaries_invalidate() -> None:
     """The orders were replaced behind the write path's back (a restore): the sales summaries
-    are recomputed from them on the next read (or by `rebuild_summaries`)."""
-    from . import summaries
+    are rebuilt from them (by the worker or `refresh_summaries`; reads answer 503 meanwhile)."""
+    sales.invalidate()
 
-    summaries.invalidate()
+
+def sales_summaries_refresh() -> int:
+    """Rebuild the summaries if needed, then fold the ledger (start-up and after a restore)."""
+    return sales.refresh()

@@ -1,5 +1,6 @@
 """Stats API: GET /stats/sold/ and GET /stats/customer/{name} (thin: parse, call stats, render)."""
 
+from django.conf import settings
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -23,6 +24,7 @@ from .stats_serializers import (
     ProductRowSerializer,
     SoldQuerySerializer,
     SoldSerializer,
+    WeekdayRowSerializer,
 )
 
 _ERROR = inline_serializer(
@@ -35,8 +37,12 @@ class SoldStatsView(CSVExportMixin, APIView):
         summary="Units sold, orders and revenue in a time window",
         description=(
             "Over orders with `start <= created_at < end` (default: the last 30 days). "
-            "`?by=product|category|day` adds `breakdown`: products and categories by revenue, "
-            "largest first; days oldest first, one row per day with orders. "
+            "`?by=product|category|day|weekday` adds `breakdown`: products and categories by "
+            "revenue, largest first; the shop's days (SHOP_TIME_ZONE) oldest first, one row per "
+            "day with orders; weekdays Monday (1) first, one row per weekday with orders. "
+            "Cancelled orders are not sales. `time_zone` names the shop's zone. While the sales "
+            "figures are being rebuilt (a new layout or time zone, a restore): 503 with "
+            "`Retry-After`. "
             "`?format=csv` (or `Accept: text/csv`): the breakdown's rows (all of them) as CSV, or "
             "without `by` one row of totals."
         ),
@@ -45,7 +51,7 @@ class SoldStatsView(CSVExportMixin, APIView):
             (200, "text/csv"): csv_schema(
                 "; ".join(
                     f"{by}: {', '.join(SALES_HEADERS[by])}"
-                    for by in ("day", "product", "category", "totals")
+                    for by in ("day", "weekday", "product", "category", "totals")
                 ),
                 "the chosen breakdown's rows; without `by` (totals) one row",
             ),
@@ -59,6 +65,7 @@ class SoldStatsView(CSVExportMixin, APIView):
                             ProductRowSerializer,
                             CategoryRowSerializer,
                             DayRowSerializer,
+                            WeekdayRowSerializer,
                         ],
                         resource_type_field_name=None,
                         many=True,
@@ -67,24 +74,30 @@ class SoldStatsView(CSVExportMixin, APIView):
                 },
             ),
             400: OpenApiResponse(_ERROR, description="Bad start, end or by."),
+            503: OpenApiResponse(
+                _ERROR,
+                description="A backend is down, or the sales figures "
+                "are being rebuilt (`Retry-After` is set).",
+            ),
         },
     )
     def get(self, request):
         query = SoldQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        start, end, by = query.validated_data["start"], query.validated_data["end"], None
+        start, end = query.validated_data["start"], query.validated_data["end"]
         by = query.validated_data.get("by")
+        totals, rows = stats.sold(start, end, by)
         if self.wants_csv(request):
-            if by:
-                rows = stats.sold_breakdown(start, end, by)
-            else:
-                rows = [{"start": start, "end": end, **stats.sold_totals(start, end)}]
+            if not by:
+                rows = [{"start": start, "end": end, **totals}]
             name = f"sales-{by or 'totals'}.csv"
-            header = SALES_HEADERS[by or "totals"]
-            return csv_response(sales_rows(rows), header=header, filename=name)
-        body = SoldSerializer({"start": start, "end": end, **stats.sold_totals(start, end)}).data
+            return csv_response(
+                sales_rows(rows), header=SALES_HEADERS[by or "totals"], filename=name
+            )
+        body = SoldSerializer(
+            {"start": start, "end": end, "time_zone": settings.SHOP_TIME_ZONE, **totals}
+        ).data
         if by:
-            rows = stats.sold_breakdown(start, end, by)
             body["breakdown"] = BREAKDOWN_ROW_SERIALIZERS[by](rows, many=True).data
         return Response(body)
 

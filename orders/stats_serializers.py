@@ -1,6 +1,6 @@
 """Input and output serializers of the stats API (no business logic here)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -10,6 +10,7 @@ from shopsite.money import MoneyField
 from shopsite.query import QuerySerializer
 from shopsite.timeutil import iso, parse_iso, utcnow
 
+from .sales import day_start
 from .stats import BREAKDOWNS
 
 DEFAULT_WINDOW = timedelta(days=30)
@@ -17,7 +18,8 @@ DEFAULT_WINDOW = timedelta(days=30)
 
 @extend_schema_field(OpenApiTypes.DATETIME)
 class TimestampField(serializers.Field):
-    """ISO 8601 in ("2026-11-27", "2026-11-27T05:00:00Z"; no offset = UTC) → aware UTC datetime."""
+    """ISO 8601 in → aware UTC datetime: a date alone ("2026-11-27") is the start of that day in
+    the shop's time zone; a time without an offset is UTC."""
 
     default_error_messages = {
         "invalid": "Not a valid ISO 8601 date or timestamp, e.g. 2026-11-27T05:00:00Z."
@@ -31,6 +33,8 @@ class TimestampField(serializers.Field):
         if " " in value and "T" in value:
             value = value.replace(" ", "+")
         try:
+            if len(value) == 10:
+                return day_start(date.fromisoformat(value))
             return parse_iso(value)
         except (ValueError, OverflowError):
             self.fail("invalid")
@@ -42,7 +46,9 @@ class TimestampField(serializers.Field):
 class SoldQuerySerializer(QuerySerializer):
     start = TimestampField(required=False, help_text="Inclusive; default: end minus 30 days.")
     end = TimestampField(required=False, help_text="Exclusive; default: now.")
-    by = serializers.ChoiceField(choices=BREAKDOWNS, required=False, help_text="Adds a breakdown.")
+    by = serializers.ChoiceField(
+        choices=BREAKDOWNS, required=False, help_text="Adds a breakdown (days: the shop's days)."
+    )
 
     def validate(self, attrs):
         end = attrs.get("end") or utcnow()
@@ -69,7 +75,15 @@ class CategoryRowSerializer(serializers.Serializer):
 
 
 class DayRowSerializer(serializers.Serializer):
-    day = serializers.CharField(help_text="YYYY-MM-DD (UTC)")
+    day = serializers.CharField(help_text="YYYY-MM-DD, a day of the shop (SHOP_TIME_ZONE)")
+    orders = serializers.IntegerField()
+    quantity = serializers.IntegerField()
+    revenue = MoneyField(source="revenue_cents")
+
+
+class WeekdayRowSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(help_text="ISO weekday: Monday = 1 ... Sunday = 7")
+    name = serializers.CharField(help_text="Monday ... Sunday")
     orders = serializers.IntegerField()
     quantity = serializers.IntegerField()
     revenue = MoneyField(source="revenue_cents")
@@ -78,6 +92,7 @@ class DayRowSerializer(serializers.Serializer):
 class SoldSerializer(serializers.Serializer):
     start = TimestampField()
     end = TimestampField()
+    time_zone = serializers.CharField(help_text="The shop's time zone (SHOP_TIME_ZONE): its days.")
     total_quantity = serializers.IntegerField()
     orders = serializers.IntegerField()
     revenue = MoneyField(source="revenue_cents")
@@ -96,4 +111,5 @@ BREAKDOWN_ROW_SERIALIZERS = {
     "product": ProductRowSerializer,
     "category": CategoryRowSerializer,
     "day": DayRowSerializer,
+    "weekday": WeekdayRowSerializer,
 }

@@ -11,6 +11,12 @@ urlpatterns: list = [
     optional_slash("orders/", api.OrderListApi.as_view(), name="orders"),
     optional_slash("orders/recent/", api.OrderRecentApi.as_view(), name="orders-recent"),
     optional_slash("orders/<str:order_id>/", api.OrderDetailApi.as_view(), name="order-detail"),
+    optional_slash(
+        "orders/<str:order_id>/fulfil/", api.OrderFulfilApi.as_view(), name="order-fulfil"
+    ),
+    optional_slash(
+        "orders/<str:order_id>/cancel/", api.OrderCancelApi.as_view(), name="order-cancel"
+    ),
     path("dashboard/orders/", views.orders_recent, name="dashboard-orders"),
     path("dashboard/orders/new/", views.order_place, name="dashboard-order-create"),
     path("dashboard/orders/last-30-days/", views.orders_last_days, name="dashboard-orders-last"),

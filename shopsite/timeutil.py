@@ -2,6 +2,10 @@
 shown as ISO 8601 with a Z."""
 
 from datetime import UTC, date, datetime, time
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 
 
 def utcnow() -> datetime:
@@ -51,3 +55,14 @@ def minute_key(dt: datetime) -> str:
     """The UTC minute, "YYYY-MM-DDTHH:MM": its first 13 characters are the hour_key."""
     utc = as_utc(dt)
     return f"{hour_key(utc)}:{utc.minute:02d}"
+
+
+def shop_zone() -> ZoneInfo:
+    """The shop's time zone (settings.SHOP_TIME_ZONE, checked at start): its days are the days
+    of every figure, chart and "today"."""
+    return _zone(settings.SHOP_TIME_ZONE)
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)

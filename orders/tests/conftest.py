@@ -8,7 +8,7 @@ from django.conf import settings
 from pymongo import MongoClient, monitoring
 
 from orders import repository
-from orders import summary_repository as store
+from orders.sales import store
 from orders.tests.test_stats import build_shop, import_products
 
 SEED = 20261130
@@ -54,7 +54,7 @@ class Commands(monitoring.CommandListener):
 
 @contextlib.contextmanager
 def on_the_wire(listener, monkeypatch, modules=(repository, store)):
-    """The given repositories' commands (default: the orders' and summaries') sent through a
+    """The given repositories' commands (default: the orders' and the sales module's) sent through a
     client that reports them to a pymongo CommandListener (the same real server and database)."""
     client = MongoClient(settings.MONGODB_URI, tz_aware=True, event_listeners=[listener])
     db = client[settings.MONGODB_DB]

@@ -5,14 +5,17 @@ every figure of every endpoint and breakdown is compared for several windows, in
 and the window edges (an order exactly at `end` is excluded, one exactly at `start` included).
 """
 
+import calendar
 import random
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 
 from orders import stats
 from shopsite.timeutil import iso
@@ -124,18 +127,24 @@ def expected_sold(products, orders, start, end, by=None) -> dict:
         "total_quantity": sum(line[2] for line in lines),
         "orders": len(chosen),
         "revenue": _money(sum((line[3] for line in lines), Decimal(0))),
+        "time_zone": settings.SHOP_TIME_ZONE,
     }
-    if by == "day":
+    if by in ("day", "weekday"):
+        # The shop's days, their boundaries straight from zoneinfo.
+        zone = ZoneInfo(settings.SHOP_TIME_ZONE)
         days = defaultdict(lambda: {"orders": set(), "quantity": 0, "revenue": Decimal(0)})
         for order, _, quantity, amount in lines:
-            row = days[order.created_at.strftime("%Y-%m-%d")]
+            local = order.created_at.astimezone(zone).date()
+            row = days[local.isoformat() if by == "day" else local.isoweekday()]
             row["orders"].add(id(order))
             row["quantity"] += quantity
             row["revenue"] += amount
         body["breakdown"] = [
-            {"day": day, "orders": len(row["orders"]), "quantity": row["quantity"],
+            {**({"day": key} if by == "day" else
+                {"weekday": key, "name": calendar.day_name[key - 1]}),
+             "orders": len(row["orders"]), "quantity": row["quantity"],
              "revenue": _money(row["revenue"])}
-            for day, row in sorted(days.items())
+            for key, row in sorted(days.items())
         ]  # fmt: skip
     elif by in ("product", "category"):
         groups = defaultdict(lambda: [0, Decimal(0)])
@@ -200,7 +209,7 @@ def test_sold_every_figure_and_breakdown_matches_independent_computation(
 ):
     products, orders = shop
     start, end = WINDOWS[window]
-    for by in (None, "product", "category", "day"):
+    for by in (None, "product", "category", "day", "weekday"):
         response = _sold(staff_client, start, end, by)
         assert response.status_code == 200, response.content
         assert response.json() == expected_sold(products, orders, start, end, by), (window, by)

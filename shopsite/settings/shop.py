@@ -2,6 +2,7 @@
 idempotency, the event outbox and its worker, operator warnings, backups, upload limits."""
 
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
@@ -25,6 +26,16 @@ except (ValueError, UnknownLocaleError):
         f"SHOP_LOCALE must be a locale name such as en-US or de-DE, got {SHOP_LOCALE!r}"
     )
 
+# The shop's time zone: its days, "today", day charts and CSV day rows (an IANA name).
+SHOP_TIME_ZONE = env_str("SHOP_TIME_ZONE", "UTC")
+try:
+    ZoneInfo(SHOP_TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError) as exc:
+    raise ImproperlyConfigured(
+        f"SHOP_TIME_ZONE must be an IANA time zone name such as Europe/Berlin, got "
+        f"{SHOP_TIME_ZONE!r}"
+    ) from exc
+
 SESSION_TTL_SECONDS = env_int("SESSION_TTL_SECONDS", 1800)
 LOGIN_MAX_FAILURES_PER_USER = env_int("LOGIN_MAX_FAILURES_PER_USER", 5)
 LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 50)
@@ -33,18 +44,17 @@ LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 STOCK_LOCK_TIMEOUT_SECONDS = env_float("STOCK_LOCK_TIMEOUT_SECONDS", 5.0)
 STOCK_LOCK_WAIT_SECONDS = env_float("STOCK_LOCK_WAIT_SECONDS", 10.0)
-# One recompute of a sales summary (one hour's, day's or customer's) at a time; only refreshes
-# wait for it (reads take no lock): one busy past this is left dirty for the next pass.
-SUMMARY_LOCK_TIMEOUT_SECONDS = env_float("SUMMARY_LOCK_TIMEOUT_SECONDS", 120.0)
-SUMMARY_LOCK_WAIT_SECONDS = env_float("SUMMARY_LOCK_WAIT_SECONDS", 5.0)
+# One folding pass of the sales ledger at a time (docs/sales-summaries.md); a pass taking longer
+# than this is overtaken and stops writing.
+SALES_FOLD_LOCK_SECONDS = env_float("SALES_FOLD_LOCK_SECONDS", 60.0)
 LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 5)
 # Purchase intents (orders/purchase.py) older than this are finished or undone by the recovery
 # the event worker runs; a purchase still running then fails safely (fencing, outcome record).
 ORDER_INTENT_RECOVER_AFTER_SECONDS = env_float("ORDER_INTENT_RECOVER_AFTER_SECONDS", 15.0)
 ORDER_INTENT_RECOVER_EVERY_SECONDS = env_float("ORDER_INTENT_RECOVER_EVERY_SECONDS", 2.0)
-# The worker recomputes dirty sales summaries this often; until then reads summarise the dirty
-# hours from their orders (exact, but each read pays for them).
-SALES_SUMMARY_REFRESH_EVERY_SECONDS = env_float("SALES_SUMMARY_REFRESH_EVERY_SECONDS", 10.0)
+# The worker folds the sales ledger into the summaries this often; until then reads add the
+# entries not folded yet (exact; each read pays for them).
+SALES_FOLD_EVERY_SECONDS = env_float("SALES_FOLD_EVERY_SECONDS", 1.0)
 # Idempotency-Key of POST /orders/: how long a successful response is replayed, and how long a
 # claim may stay "in progress" (a request cannot run longer: gunicorn's timeout is 30 s).
 IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)
@@ -66,7 +76,8 @@ EVENT_WORKER_LINGER_MS = env_int("EVENT_WORKER_LINGER_MS", 50)
 # Run by the worker process beside the outbox loop (eventlog/periodic.py): (function, every s).
 WORKER_PERIODIC_TASKS = [
     ("orders.services.order_intents_recover", ORDER_INTENT_RECOVER_EVERY_SECONDS),
-    ("orders.summaries.refresh_all", SALES_SUMMARY_REFRESH_EVERY_SECONDS),
+    ("orders.sales.worker_fold", SALES_FOLD_EVERY_SECONDS),
+    ("orders.services.order_status_changes_recover", ORDER_INTENT_RECOVER_EVERY_SECONDS),
 ]
 
 # Operator's view (home page, /healthz "warnings"): warn past these ages.

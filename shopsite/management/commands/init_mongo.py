@@ -58,6 +58,9 @@ def init_mongo() -> dict[str, list[str]]:
         created[repository.COLLECTION] = repository.ensure_indexes()
     for collection, names in ensure_gin_indexes(derived=True).items():
         created[collection] += names
+    for config in apps.get_app_configs():  # a derived module may set up a new store's state
+        for path in getattr(config, "mongo_derived_repositories", ()):
+            getattr(import_module(path), "initialize", lambda: None)()
     return created
 
 

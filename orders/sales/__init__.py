@@ -1,0 +1,149 @@
+"""The sales figures: one module, one protocol (docs/sales-summaries.md).
+
+Every change of the sales is one ledger entry, inserted once (its `_id` decides it): a purchase's
+commit (or abort) and an order's status change. Summaries per UTC hour, per day and month of the
+shop's time zone and per customer are the entries folded in; a read adds the entries not folded
+yet, so every figure is exact the moment its entry exists, and a read never writes.
+
+The surface (nothing else of orders.sales is used outside it):
+- decide a change: `purchase_decide`, `decision`, `status_decide`, `status_changes_unfinished`,
+  `status_change_finished`;
+- read: `window(start, end)` (totals, day rows, product/category/customer rows, one walk),
+  `customer_totals(name)`, `listed_days` / `listed_hours` (the order lists' counts), `day_start`;
+- keep: `fold()` (the worker; bulk imports fold their own), `rebuild()`, `verify()`,
+  `invalidate()` (after a restore), `refresh()` (start-up: rebuild if needed, then fold).
+"""
+
+from datetime import date, datetime
+
+from django.conf import settings
+
+from . import store
+from .figures import DAY, HOUR
+from .fold import LAYOUT, fold, invalidate, is_current, rebuild, verify
+from .read import Reader, Rebuilding, Window, day_start, split, window
+
+__all__ = [
+    "LAYOUT", "Rebuilding", "Window", "customer_totals", "day_start", "decision",
+    "decisions_before", "decisions_forget", "fold",
+    "invalidate", "is_current", "listed_days", "listed_hours", "purchase_decide", "rebuild",
+    "refresh", "split", "status_change_finished", "status_changes_unfinished", "status_decide",
+    "verify", "window",
+]  # fmt: skip
+
+COMMIT, ABORT = "commit", "abort"
+
+
+def purchase_decide(intent_id, outcome: str, *, orders: list[dict], now: datetime) -> dict:
+    """Decide a purchase once: the first of the purchase (COMMIT, with its order documents) and
+    the recovery (ABORT) to insert wins. Returns the decision that stands."""
+    entry = {"_id": intent_id, "outcome": outcome, "created_at": now}
+    if outcome == COMMIT:
+        entry.update(orders=orders, folded=False)
+    else:
+        entry.update(folded=True)  # changes no figure
+    return store.insert_once(entry)
+
+
+def decision(entry_id) -> dict | None:
+    return store.entry(entry_id)
+
+
+def decisions_before(cutoff: datetime, *, outcome: str, limit: int) -> list:
+    """Purchase decisions made before `cutoff` (commits only once folded before it)."""
+    return store.decisions_before(cutoff, outcome, limit)
+
+
+def decisions_forget(entry_ids: list) -> int:
+    """Delete purchase decisions nothing can decide again (their intents are gone)."""
+    return store.delete_entries(entry_ids)
+
+
+def status_decide(order: dict, status: str, *, at: datetime, reason: str | None, user_id):
+    """Decide an order's one change of status (fulfilled or cancelled), once: the first to
+    insert wins, whatever races it. Returns the decision that stands."""
+    snapshot = {
+        name: order[name]
+        for name in ("_id", "customer", "created_at", "items", "total_cents", "quantity")
+    }
+    return store.insert_once(
+        {
+            "_id": f"status:{order['_id']}",
+            "status": status,
+            "order": snapshot,
+            "at": at,
+            "reason": reason,
+            "user_id": "" if user_id is None else str(user_id),
+            "folded": False,
+            "finished": False,
+        }
+    )
+
+
+def status_changes_unfinished() -> list[dict]:
+    """Status changes decided whose effects (stock, order, event) may not all be done."""
+    return store.unfinished_status_changes()
+
+
+def status_change_finished(entry_id) -> None:
+    store.set_finished(entry_id)
+
+
+def customer_totals(name: str) -> dict | None:
+    """{customer, orders, total_spent_cents, average_order_cents (half up), first_order_at,
+    last_order_at} over the customer's orders that are not cancelled; None if none."""
+    from .read import customer
+
+    doc = customer(name)
+    if doc is None:
+        return None
+    count, spent = doc["orders"], doc["total_cents"]
+    return {
+        "customer": name,
+        "orders": count,
+        "total_spent_cents": spent,
+        "average_order_cents": (2 * spent + count) // (2 * count),
+        "first_order_at": doc["first_order_at"],
+        "last_order_at": doc["last_order_at"],
+    }
+
+
+def listed_days(first: date, last: date) -> dict[str, dict]:
+    """The counts (listed, fulfilled, cancelled) of the shop's days first..last."""
+    reader = Reader()
+    months = sorted({first.isoformat()[:7], last.isoformat()[:7]} | _months(first, last))
+    for month in months:
+        reader.find(DAY, month)
+    reader.finish()
+    return {key: doc for month in months for key, doc in reader.under(DAY, month).items()}
+
+
+def listed_hours(a: datetime, b: datetime) -> dict[str, dict]:
+    """The counts (listed, per_minute, fulfilled, cancelled) of the UTC hours in [a, b)."""
+    reader = Reader()
+    days = sorted({a.date().isoformat(), b.date().isoformat()})
+    for day in days:
+        reader.find(HOUR, day)
+    reader.finish()
+    return {key: doc for day in days for key, doc in reader.under(HOUR, day).items()}
+
+
+def _months(first: date, last: date) -> set[str]:
+    months, year, month = set(), first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.add(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def refresh() -> int:
+    """Bring the summaries up to date: rebuilt if their layout or time zone is not the
+    configured one, then the ledger folded (start-up, the worker, after a restore)."""
+    if not is_current(store.state()):
+        rebuild()
+    return fold(wait=settings.SALES_FOLD_LOCK_SECONDS)
+
+
+def worker_fold() -> int:
+    """The worker's periodic task."""
+    return refresh()

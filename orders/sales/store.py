@@ -1,0 +1,250 @@
+"""The sales module's collections: the only module of it that touches MongoDB.
+
+Derived from `orders` (backups leave every `sales_` collection out; a restore rebuilds them):
+- `sales_ledger`  one document per change of the sales, inserted once (its `_id` decides it):
+                  a purchase {_id: intent id, outcome: "commit" (+ orders) | "abort"} or a status
+                  change {_id: "status:<order id>", status, order, ...}; `folded`, `pass`.
+- `sales_hours`   {_id: UTC "YYYY-MM-DDTHH", day, month (UTC), pass, orders, quantity,
+                  revenue_cents, quarters: [orders, quantity, revenue_cents] x4 (flat: FerretDB v1
+                  stores no nested arrays), listed,
+                  per_minute: [60], fulfilled, cancelled}
+- `sales_days`    {_id: the shop's "YYYY-MM-DD", month, pass, orders, quantity, revenue_cents}
+- `sales_months`  {_id: the shop's "YYYY-MM", year, pass, orders, quantity, revenue_cents}
+- `sales_lines`   {_id: "<kind>:<key>", group, pass, products, categories, customers}: the rows of
+                  an hour, day or month, apart from its figures (see FerretDB below).
+- `sales_customers` {_id: name, pass, orders, total_cents, first_order_at, last_order_at}
+- `sales_state`   {_id: "state", next, done, layout, time_zone}
+
+FerretDB v1 (what runs on our machines) shapes three choices, all here:
+- Reads match one top-level field by equality (`_id`, `day`, `month`, `year`, `group`, `folded`,
+  `pass`): FerretDB pushes those down to PostgreSQL (GIN indexes, shopsite/ferretdb_pg.py) and
+  decodes every document for anything else (`$in`, ranges, sorts).
+- `$in` on `_id` is not pushed down, so several ids are read one `find_one` each (`get_each`).
+- It decodes whole documents whatever the projection: rows live apart from figures, so totals
+  and day charts never decode a month's product rows.
+Updates there are read-then-replace, never atomic: only an insert decides anything (the ledger),
+and every summary document is written by one folding pass at a time (fold.py).
+"""
+
+import contextlib
+from collections.abc import Iterable
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
+
+from django.conf import settings
+
+from shopsite.mongo import ensure_indexes as create_each
+from shopsite.mongo import get_db
+
+from .. import repository
+from .figures import CUSTOMER, DAY, DAY_LINES, HOUR, HOUR_LINES, MONTH, MONTH_LINES
+
+
+# Bumped when the summaries' shape changes: a store built in another layout is rebuilt.
+LAYOUT = "ledger-1"
+
+
+class Collection_:
+    """What init_mongo needs of a collection: its name, indexes and equality fields."""
+
+    def __init__(self, name: str, fields: list[str]):
+        self.COLLECTION = name
+        self.EQUALITY_FIELDS = ["_id", *fields]
+        self.INDEXES = [IndexModel([(field, ASCENDING)], name=field) for field in fields]
+
+    def collection(self) -> Collection:
+        return get_db()[self.COLLECTION]
+
+    def ensure_indexes(self) -> list[str]:
+        return create_each(self.collection(), self.INDEXES) if self.INDEXES else []
+
+
+LEDGER = Collection_("sales_ledger", ["folded", "pass", "finished"])
+HOURS = Collection_("sales_hours", ["day", "month"])
+DAYS = Collection_("sales_days", ["month"])
+MONTHS = Collection_("sales_months", ["year"])
+LINES = Collection_("sales_lines", ["group"])
+CUSTOMERS = Collection_("sales_customers", [])
+STATE = Collection_("sales_state", [])
+SUMMARIES = [HOURS, DAYS, MONTHS, LINES, CUSTOMERS]
+ALL = [LEDGER, *SUMMARIES, STATE]
+# Collections of the layout before this one: dropped by init_mongo.
+OBSOLETE = [
+    "sales_dirty", "sales_meta", "sales_day_lines", "sales_day_customers", "sales_month_lines",
+    "sales_month_customers", "sales_dirty_hours", "sales_dirty_customers",
+]  # fmt: skip
+
+# Where each kind of summary lives: (collection, _id prefix, the field grouping its documents).
+PLACES = {
+    HOUR: (HOURS, ""),
+    DAY: (DAYS, ""),
+    MONTH: (MONTHS, ""),
+    CUSTOMER: (CUSTOMERS, ""),
+    HOUR_LINES: (LINES, "hour:"),
+    DAY_LINES: (LINES, "day:"),
+    MONTH_LINES: (LINES, "month:"),
+}
+
+
+def _group(kind: str, key: str) -> dict:
+    """The fields a summary document is found by besides its `_id`."""
+    if kind == HOUR:
+        return {"day": key[:10], "month": key[:7]}
+    if kind == DAY:
+        return {"month": key[:7]}
+    if kind == MONTH:
+        return {"year": key[:4]}
+    if kind == HOUR_LINES:
+        return {"group": "hours:" + key[:10]}
+    if kind == DAY_LINES:
+        return {"group": "days:" + key[:7]}
+    if kind == MONTH_LINES:
+        return {"group": "months:" + key[:4]}
+    return {}
+
+
+def _strip(kind: str, doc: dict | None) -> dict | None:
+    if doc is not None:
+        prefix = PLACES[kind][1]
+        doc["_id"] = doc["_id"][len(prefix) :]
+    return doc
+
+
+# --- summaries ----------------------------------------------------------------------------------
+
+
+def get(kind: str, key: str) -> dict | None:
+    where, prefix = PLACES[kind]
+    return _strip(kind, where.collection().find_one({"_id": prefix + key}))
+
+
+def get_each(kind: str, keys: Iterable[str]) -> dict[str, dict]:
+    """The stored summaries of these keys, one `_id` equality each (see FerretDB above)."""
+    found = {key: get(kind, key) for key in keys}
+    return {key: doc for key, doc in found.items() if doc is not None}
+
+
+def find(kind: str, parent: str) -> dict[str, dict]:
+    """The summaries of a kind under one parent, by equality: a UTC day's hours, a month's days,
+    a year's months."""
+    where, _ = PLACES[kind]
+    field = {HOUR: "day", DAY: "month", MONTH: "year"}.get(kind)
+    match = {field: parent} if field else {"group": f"{kind.split('_')[0]}s:{parent}"}
+    docs = (_strip(kind, doc) for doc in where.collection().find(match))
+    return {doc["_id"]: doc for doc in docs}
+
+
+def hours_of_month(month: str) -> dict[str, dict]:
+    """A UTC month's hour figures (the order lists count orders with them)."""
+    return {doc["_id"]: doc for doc in HOURS.collection().find({"month": month})}
+
+
+def put(kind: str, key: str, doc: dict) -> None:
+    where, prefix = PLACES[kind]
+    body = {name: value for name, value in doc.items() if name != "_id"}
+    where.collection().replace_one(
+        {"_id": prefix + key}, {**body, **_group(kind, key)}, upsert=True
+    )
+
+
+def wipe() -> None:
+    """Delete every summary (a rebuild rewrites them)."""
+    for where in SUMMARIES:
+        where.collection().delete_many({})
+
+
+# --- the ledger ----------------------------------------------------------------------------------
+
+
+def insert_once(entry: dict) -> dict:
+    """Insert the entry unless one with its `_id` exists; returns the one that is stored (an
+    insert is atomic on both servers: the first wins)."""
+    try:
+        LEDGER.collection().insert_one(entry)
+        return entry
+    except DuplicateKeyError:
+        found = LEDGER.collection().find_one({"_id": entry["_id"]})
+        return found if found is not None else insert_once(entry)  # deleted meanwhile
+
+
+def entry(entry_id) -> dict | None:
+    return LEDGER.collection().find_one({"_id": entry_id})
+
+
+def unfolded() -> list[dict]:
+    return list(LEDGER.collection().find({"folded": False}))
+
+
+def folded_in(pass_number: int) -> list[dict]:
+    return list(LEDGER.collection().find({"pass": pass_number}))
+
+
+def all_entries() -> Iterable[dict]:
+    return LEDGER.collection().find({}).batch_size(500)
+
+
+def stamp(entry_ids: Iterable, pass_number: int) -> None:
+    for entry_id in entry_ids:  # one `_id` equality each (see FerretDB above)
+        LEDGER.collection().update_one({"_id": entry_id}, {"$set": {"pass": pass_number}})
+
+
+def set_folded(entry_ids: Iterable, at) -> None:
+    for entry_id in entry_ids:
+        LEDGER.collection().update_one(
+            {"_id": entry_id}, {"$set": {"folded": True, "folded_at": at}}
+        )
+
+
+def decisions_before(cutoff, outcome: str, limit: int) -> list:
+    """Purchase decisions older than `cutoff`; commits only once folded before it (the range is
+    evaluated by FerretDB after decoding: the ledger holds minutes of purchases)."""
+    match = {"outcome": outcome, "created_at": {"$lt": cutoff}}
+    if outcome == "commit":
+        match.update(folded=True, folded_at={"$lt": cutoff})
+    return [doc["_id"] for doc in LEDGER.collection().find(match, {"_id": 1}).limit(limit)]
+
+
+def unfinished_status_changes() -> list[dict]:
+    return list(LEDGER.collection().find({"finished": False}))
+
+
+def set_finished(entry_id) -> None:
+    LEDGER.collection().update_one({"_id": entry_id}, {"$set": {"finished": True}})
+
+
+def delete_entries(entry_ids: Iterable) -> int:
+    return sum(LEDGER.collection().delete_one({"_id": i}).deleted_count for i in entry_ids)
+
+
+def clear_ledger() -> None:
+    LEDGER.collection().delete_many({})
+
+
+# --- state ---------------------------------------------------------------------------------------
+
+
+def state() -> dict:
+    return STATE.collection().find_one({"_id": "state"}) or {"next": 1, "done": 0}
+
+
+def initialize() -> None:
+    """A new store (no state, no orders) starts built, in this layout and time zone; one with
+    orders and no state waits for a rebuild (refresh_summaries, the worker). Run by init_mongo."""
+    if STATE.collection().find_one({"_id": "state"}) is not None or repository.any_order():
+        return
+    with contextlib.suppress(DuplicateKeyError):  # another process did it
+        STATE.collection().insert_one(
+            {
+                "_id": "state",
+                "next": 1,
+                "done": 0,
+                "layout": LAYOUT,
+                "time_zone": settings.SHOP_TIME_ZONE,
+            }
+        )
+
+
+def set_state(**fields) -> None:
+    STATE.collection().update_one({"_id": "state"}, {"$set": fields}, upsert=True)

@@ -29,18 +29,16 @@ and every summary document is written by one folding pass at a time (fold.py).
 import contextlib
 from collections.abc import Iterable
 
+from django.conf import settings
 from pymongo import ASCENDING, IndexModel
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
-
-from django.conf import settings
 
 from shopsite.mongo import ensure_indexes as create_each
 from shopsite.mongo import get_db
 
 from .. import repository
 from .figures import CUSTOMER, DAY, DAY_LINES, HOUR, HOUR_LINES, MONTH, MONTH_LINES
-
 
 # Bumped when the summaries' shape changes: a store built in another layout is rebuilt.
 LAYOUT = "ledger-1"

@@ -233,10 +233,11 @@ pg_sql() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$POSTGRES_PO
 start_postgres() {
   local dir
   dir="$(pg_dir)"
-  mkdir -p "$dir" "$STATE/postgres"
+  mkdir -p "$STATE/postgres"
   if port_open "$POSTGRES_PORT"; then
     pid_alive postgres || log "postgres: port $POSTGRES_PORT already answers (not started by this script); reusing it"
   else
+    mkdir -p "$dir"
     # The state dir may belong to root; the cluster's folder must belong to the server's user.
     ((EUID == 0)) && chown postgres: "$dir" && chmod 700 "$dir"
     as_postgres test -w "$dir" || die "postgres: the postgres user cannot write $dir"

@@ -33,6 +33,7 @@ FERRETDB_LOG_FILES="${FERRETDB_LOG_FILES:-3}"
 MONGO_TOOLS_VERSION=100.10.0
 # scripts/mongo-tools/go.mod pins the pseudo-version of tag 100.10.0 (the tags lack a "v"), the
 # newest the module proxy serves here; it predates bypassEmptyTsReplacement, which suits FerretDB.
+# The Dockerfile's ARG MONGO_TOOLS_VERSION says the same (tests/test_mongo_tools_build.py).
 JAVA17="${JAVA17:-/usr/lib/jvm/java-17-openjdk-amd64/bin/java}"
 # In start order: FerretDB (mongodb) stores its data in postgres.
 ALL_SERVICES=(redis postgres mongodb cassandra)
@@ -158,10 +159,8 @@ install_mongo_tools() {
       continue
     fi
     log "building $tool $MONGO_TOOLS_VERSION"
-    (cd "$ROOT/scripts/mongo-tools" && CGO_ENABLED=0 go build -trimpath \
-      -ldflags "-X main.VersionStr=$MONGO_TOOLS_VERSION" -o "$BIN/$tool.tmp" \
-      "github.com/mongodb/mongo-tools/$tool/main") || die "$tool build failed"
-    mv "$BIN/$tool.tmp" "$BIN/$tool"
+    # The same build as the Dockerfile's mongotools stage: static, from scripts/mongo-tools.
+    bash "$ROOT/scripts/mongo-tools/build.sh" "$MONGO_TOOLS_VERSION" "$BIN" "$tool" || die "$tool build failed"
   done
 }
 

@@ -5,6 +5,7 @@ an update rewrites the whole document, so even a rename could otherwise undo a c
 stock change. Every change records an event.
 """
 
+import contextlib
 from collections.abc import Callable
 
 from bson import ObjectId
@@ -15,6 +16,12 @@ from shopsite.timeutil import utcnow
 
 from . import repository
 from .exceptions import ProductNotFound, ProductNotOrderable, StockConflict, StockLockLost
+
+# Claim, ClaimHeld, StockLocks: for the purchase (orders/purchase.py), which holds its products'
+# locks from before its intent to the end of its bookkeeping.
+from .locks import Claim as Claim
+from .locks import ClaimHeld as ClaimHeld
+from .locks import StockLocks as StockLocks
 from .locks import stock_locks
 
 MAX_STOCK = 1_000_000_000
@@ -180,7 +187,9 @@ def product_restock(*, product_id, delta: int, user_id) -> dict:
     return after
 
 
-def _record_stock_changed(oid, before: int, after: int, reason: str, user_id, **extra) -> None:
+def _record_stock_changed(
+    oid, before: int, after: int, reason: str, user_id, batch=None, **extra
+) -> None:
     event_record(
         event_type="stock_changed",
         user_id=user_id,
@@ -191,6 +200,7 @@ def _record_stock_changed(oid, before: int, after: int, reason: str, user_id, **
             "reason": reason,
             **extra,
         },
+        batch=batch,
     )
 
 
@@ -207,7 +217,7 @@ def stock_take(
     *,
     quantities: dict[ObjectId, int],
     intent_id: str,
-    check: Callable[[], None] | None = None,
+    fence: int | None = None,
     settled: Callable[[list[str]], list[str]] | None = None,
 ) -> dict[ObjectId, dict]:
     """Decrease each product's stock by its quantity for a purchase intent, all or none.
@@ -215,36 +225,36 @@ def stock_take(
     Each take is recorded on the product (its mark) in the same write, so it happens at most
     once per intent and can be undone (stock_release) or settled (stock_unmark) exactly once,
     also by the recovery after a crash. Returns the products after the decrement (their
-    current price, name and category). `check` runs once every lock is held, before any take
-    (the purchase verifies there that the recovery has not aborted it: a recovery deciding
-    later has to wait for these locks, so it sees the takes). `settled(marks)` names those of
+    current price, name and category). `fence`: the caller holds the products' locks
+    (StockLocks) with this token; else they are taken here. `settled(marks)` names those of
     the marks whose purchases are finished (see MARKS_SETTLED_INLINE_AT). Raises
     ProductNotOrderable (missing / not for sale), StockConflict (too little stock),
     StockLockBusy or StockLockLost; then every take already made has been given back.
     """
+    with contextlib.nullcontext(fence) if fence is not None else stock_locks(quantities) as token:
+        return _take(quantities, intent_id, token, settled)
+
+
+def _take(quantities, intent_id: str, fence: int, settled) -> dict[ObjectId, dict]:
     taken: dict[ObjectId, dict] = {}
     now = utcnow()
-    with stock_locks(quantities) as fence:
-        fault_point("after_lock")
-        if check is not None:
-            check()
-        try:
-            for oid, quantity in quantities.items():
-                doc = repository.stock_take_marked(
-                    oid, quantity, mark=stock_mark(intent_id, quantity), fence=fence, now=now
-                )
-                if doc is None:
-                    raise _why_not_taken(oid, quantity, fence)
-                taken[oid] = doc
-                fault_point(f"after_stock_{len(taken)}")
-                marks = doc.get(repository.MARKS, [])
-                if settled is not None and len(marks) > MARKS_SETTLED_INLINE_AT:
-                    done = settled(marks)
-                    if done:
-                        repository.stock_unmark(oid, marks=done, fence=fence, now=now)
-        except BaseException:
-            _release({oid: quantities[oid] for oid in taken}, intent_id, fence)
-            raise
+    try:
+        for oid, quantity in quantities.items():
+            doc = repository.stock_take_marked(
+                oid, quantity, mark=stock_mark(intent_id, quantity), fence=fence, now=now
+            )
+            if doc is None:
+                raise _why_not_taken(oid, quantity, fence)
+            taken[oid] = doc
+            fault_point(f"after_stock_{len(taken)}")
+            marks = doc.get(repository.MARKS, [])
+            if settled is not None and len(marks) > MARKS_SETTLED_INLINE_AT:
+                done = settled(marks)
+                if done:
+                    repository.stock_unmark(oid, marks=done, fence=fence, now=now)
+    except BaseException:
+        _release({oid: quantities[oid] for oid in taken}, intent_id, fence)
+        raise
     return taken
 
 
@@ -298,8 +308,28 @@ def stock_unmark(*, marks: dict[ObjectId, list[str]]) -> None:
 
 
 def stock_changes_record(
-    *, before_after: dict[ObjectId, tuple[int, int]], reason: str, user_id, **extra
+    *, before_after: dict[ObjectId, tuple[int, int]], reason: str, user_id, batch=None, **extra
 ) -> None:
-    """Record stock_changed events for a purchase (called by orders once the order is stored)."""
+    """Record stock_changed events for a purchase (called by orders once the order is stored);
+    with `batch`, appended when the caller sends it."""
     for oid, (before, after) in before_after.items():
-        _record_stock_changed(oid, before, after, reason, user_id, **extra)
+        _record_stock_changed(oid, before, after, reason, user_id, batch=batch, **extra)
+
+
+def stock_give_back(*, quantities: dict[ObjectId, int], change_id: str) -> dict[ObjectId, tuple]:
+    """Put a cancelled order's quantities back, exactly once per product for `change_id` (marked
+    like a take; stock_unmark forgets the marks once the change is finished). A product deleted
+    since gets nothing. Returns {product: (stock before, stock after)} of those changed now."""
+    changed = {}
+    with stock_locks(quantities) as fence:
+        now = utcnow()
+        for oid, quantity in quantities.items():
+            mark = stock_mark(change_id, quantity)
+            doc = repository.stock_give_back_marked(oid, quantity, mark=mark, fence=fence, now=now)
+            if doc is not None:
+                changed[oid] = (doc["stock"] - quantity, doc["stock"])
+                continue
+            current = repository.find_by_id(oid)
+            if current is not None and mark not in current.get(repository.MARKS, ()):
+                raise StockLockLost(oid)  # fenced off: a later holder wrote; try again
+    return changed

@@ -42,6 +42,17 @@ def append(line: str) -> None:
         raise OutboxFull()
 
 
+def append_to(batch, line: str, on_refused) -> None:
+    """Queue the bounded XADD in a redis_client.Batch (sent with other modules' commands);
+    on_refused(exc) gets OutboxFull or the Redis error if the event was not appended."""
+
+    def on_reply(reply) -> None:
+        if isinstance(reply, Exception) or not reply:
+            on_refused(reply if isinstance(reply, Exception) else OutboxFull())
+
+    batch.eval(_BOUNDED_XADD, [stream()], [line, settings.EVENT_OUTBOX_MAX_PENDING], on_reply)
+
+
 def length() -> int:
     return get_redis().xlen(stream())
 

@@ -33,11 +33,14 @@ def event_record(
     metadata: dict | str | None = None,
     event_id: uuid.UUID | None = None,
     timestamp: datetime | None = None,
+    batch=None,
 ):
     """Queue an event for the Cassandra log; never raises, never waits on Cassandra.
 
     A caller that may record the same event twice (crash recovery) passes a fixed event_id and
-    timestamp: the log stores it once. Returns the event's id (a UUID string).
+    timestamp: the log stores it once. With `batch` (shopsite.redis_client.Batch) the append
+    goes with the batch's other commands (one round trip), and to the spool if it is refused
+    when the batch is sent. Returns the event's id (a UUID string).
     """
     try:
         event = _event(
@@ -51,16 +54,23 @@ def event_record(
         logger.exception("event %r not recorded: could not be built", event_type)
         return None
     line = json.dumps(event)
+    if batch is not None:
+        outbox.append_to(batch, line, lambda exc: _spool(line, event_type, exc))
+        return event["event_id"]
     try:
         outbox.append(line)
     except Exception as exc:
-        logger.warning("event outbox refused (%s); spooling %s locally", exc_name(exc), event_type)
-        try:
-            spool_append(line)
-        except Exception:
-            # Both the outbox and the disk failed: the log line is the last copy.
-            logger.exception("event could not be spooled, lost: %s", line)
+        _spool(line, event_type, exc)
     return event["event_id"]
+
+
+def _spool(line: str, event_type: str, exc: Exception) -> None:
+    logger.warning("event outbox refused (%s); spooling %s locally", exc_name(exc), event_type)
+    try:
+        spool_append(line)
+    except Exception:
+        # Both the outbox and the disk failed: the log line is the last copy.
+        logger.exception("event could not be spooled, lost: %s", line)
 
 
 def exc_name(exc: Exception) -> str:

@@ -1,14 +1,20 @@
 """The purchase, made so that a crash cannot corrupt it (no transactions on FerretDB, so a
 journal instead):
-1. record the intent (orders/purchase_repository.py): the products and quantities it takes and
+1. take the products' stock locks and a fencing token (catalog.locks.StockLocks: one Redis
+   script, which also claims the Idempotency-Key if there is one);
+2. record the intent (orders/purchase_repository.py): the products and quantities it takes and
    the ids its orders will have, before anything changes;
-2. take the stock (catalog.services.stock_take: per-product Redis locks, fenced, guarded
-   decrements, each marked with the intent so it happens once and can be undone once);
-3. decide "commit" by inserting the intent's outcome with the order documents (an insert with
+3. take the stock (catalog.services.stock_take: fenced, guarded decrements, each marked with the
+   intent so it happens once and can be undone once);
+4. decide "commit" by inserting the intent's outcome with the order documents (an insert with
    a unique _id: the first decision wins, also against the recovery);
-4. store the orders (repository.insert_many, idempotent by their fixed ids), record the events,
-   and list the intent as finished; the recovery clears finished intents and their stock marks
-   in batches, off the request path.
+5. store the orders (repository.insert_many, idempotent by their fixed ids), then in one Redis
+   round trip release the locks, record the events, store the Idempotency-Key's answer and
+   list the intent as finished; the recovery clears finished intents and their stock marks in
+   batches, off the request path.
+The token is taken before the intent exists, so a recovery that aborts the intent takes a larger
+one, and every write it makes to the products (giving back, or raising their fence) shuts out
+this purchase's later takes: no need to look up the outcome under the locks before taking.
 `recover` (services.order_intents_recover: run by the event worker continuously and at its
 start-up) takes every intent older than ORDER_INTENT_RECOVER_AFTER_SECONDS: committed ones are
 finished (orders stored, events recorded with fixed ids so the log holds each once), all others
@@ -31,12 +37,13 @@ from catalog.exceptions import ProductNotOrderable, StockConflict, StockLockBusy
 from eventlog.services import event_record
 from shopsite.faults import fault_point
 from shopsite.money import cents_to_str
+from shopsite.redis_client import Batch
 from shopsite.timeutil import as_utc, truncate_ms, utcnow
 
 from . import purchase_repository as journal
-from . import repository
+from . import repository, sales
 from .documents import order_document
-from .exceptions import OrderRejected, PurchaseAborted
+from .exceptions import IdempotencyKeyInUse, OrderRejected, PurchaseAborted
 
 logger = logging.getLogger(__name__)
 
@@ -55,38 +62,54 @@ FORGET_BATCH = 1000
 _outcomes_forgotten_at = float("-inf")
 
 
+class KeyHeld(Exception):
+    """The Idempotency-Key is claimed already (nothing was done): `record` is its claim."""
+
+    def __init__(self, record: dict):
+        super().__init__("Idempotency-Key held")
+        self.record = record
+
+
 def place(orders: list[dict], *, user_id, bulk: bool, idempotency: dict | None = None):
-    """Place the orders, all or none (the steps above); returns their documents."""
+    """Place the orders, all or none (the steps above); returns their documents.
+    idempotency: {key, token, fingerprint, pending (the claim's record)}; KeyHeld if claimed."""
+    needed: dict[ObjectId, int] = {}
+    for order in orders:
+        for item in order["items"]:
+            oid = ObjectId(item["product_id"])
+            needed[oid] = needed.get(oid, 0) + item["quantity"]
+    locks = catalog_services.StockLocks(needed)
+    claim = None
+    if idempotency:
+        pending = journal.idempotency_encode(idempotency["pending"])
+        ttl = settings.IDEMPOTENCY_PENDING_SECONDS
+        claim = catalog_services.Claim(idempotency["key"], pending, ttl)
+    try:
+        fence = locks.acquire(claim=claim)
+    except catalog_services.ClaimHeld as held:
+        raise KeyHeld(journal.idempotency_decode(held.value))
+    except BaseException as exc:
+        _abandon(None, idempotency, exc)
+        raise
     intent = None
     committed = False
     try:
-        needed: dict[ObjectId, int] = {}
-        for order in orders:
-            for item in order["items"]:
-                oid = ObjectId(item["product_id"])
-                needed[oid] = needed.get(oid, 0) + item["quantity"]
-
-        products = catalog_selectors.products_get_many(product_ids=needed)
-        _reject_unorderable(orders, products, bulk=bulk)
-        # Fail fast without locking when the stock is already too low (the locked, guarded
-        # decrement below is what decides; this only spares the lock under heavy contention).
-        for oid, quantity in needed.items():
-            if products[oid]["stock"] < quantity:
-                raise _stock_conflict(oid, products[oid]["stock"], quantity)
-
+        fault_point("after_lock")
         now = utcnow()
         intent = _intent(orders, needed, now=now, user_id=user_id, bulk=bulk, idem=idempotency)
-        journal.intent_insert(intent)
+        if idempotency:
+            if not journal.intent_insert_unless_key_held(intent):
+                intent = None
+                raise IdempotencyKeyInUse()  # a crashed attempt's intent awaits the recovery
+        else:
+            journal.intent_insert(intent)
         fault_point("after_intent")
         try:
             taken = catalog_services.stock_take(
-                quantities=needed,
-                intent_id=str(intent["_id"]),
-                check=lambda: _not_aborted(intent["_id"]),
-                settled=_settled_marks,
+                quantities=needed, intent_id=str(intent["_id"]), fence=fence, settled=_settled_marks
             )
-        except ProductNotOrderable as exc:  # changed since the check above
-            _reject_unorderable(orders, {}, bulk=bulk, only=exc)
+        except (ProductNotOrderable, StockConflict) as exc:
+            _explain_refusal(orders, needed, exc, bulk=bulk)
             raise
         docs = [
             _order_doc(order, taken, now=now, user_id=user_id, order_id=order_id)
@@ -97,20 +120,42 @@ def place(orders: list[dict], *, user_id, bulk: bool, idempotency: dict | None =
         if outcome["outcome"] != journal.COMMIT:
             raise PurchaseAborted()
         committed = True
+        # Committed: from here on a failure leaves the intent to the recovery, which finishes it.
+        fault_point("after_commit")
+        repository.insert_many(docs)
+        fault_point("after_store")
     except BaseException as exc:
+        locks.release()  # first: undoing takes them again
         if not committed:
             _abandon(intent, idempotency, exc)
         raise
-
-    # Committed: from here on a failure leaves the intent to the recovery, which finishes it.
-    fault_point("after_commit")
-    repository.insert_many(docs)
-    fault_point("after_store")
+    batch = Batch()
+    locks.release(batch)
     try:
-        _finish(intent, docs, taken=taken)
+        _finish(intent, docs, taken=taken, batch=batch)
+        batch.send()
     except Exception:
         logger.warning("order placed; its bookkeeping is left to the recovery", exc_info=True)
+    if bulk:
+        # An import folds its own ledger entry: reads right after it cost what settled ones do.
+        _fold_quietly()
     return docs
+
+
+def _fold_quietly() -> None:
+    try:
+        sales.fold(wait=settings.SALES_FOLD_LOCK_SECONDS / 2)
+    except Exception:  # the orders stand; the worker folds them
+        logger.warning("sales ledger not folded after an import; the worker will", exc_info=True)
+
+
+def _explain_refusal(orders, needed, exc: Exception, *, bulk: bool) -> None:
+    """A product could not be taken: OrderRejected naming every item whose product is missing
+    or not for sale (these come before a stock conflict), else the conflict as it is."""
+    products = catalog_selectors.products_get_many(product_ids=needed)
+    _reject_unorderable(orders, products, bulk=bulk)
+    if isinstance(exc, ProductNotOrderable):  # changed since: name the one that failed
+        _reject_unorderable(orders, {}, bulk=bulk, only=exc)
 
 
 def _intent(orders, needed, *, now, user_id, bulk, idem) -> dict:
@@ -136,7 +181,7 @@ def _quantities(intent: dict) -> dict[ObjectId, int]:
 
 
 # Failures after which stock_take has given back everything it took (under a lock still held).
-_CLEAN_FAILURES = (StockConflict, ProductNotOrderable, OrderRejected)
+_CLEAN_FAILURES = (StockConflict, ProductNotOrderable, OrderRejected, IdempotencyKeyInUse)
 
 
 def _settled_marks(marks: list[str]) -> list[str]:
@@ -145,15 +190,9 @@ def _settled_marks(marks: list[str]) -> list[str]:
     return [mark for mark in marks if mark.split(":", 1)[0] in finished]
 
 
-def _not_aborted(intent_id: ObjectId) -> None:
-    """Under the products' locks: stop if the recovery has decided this purchase already."""
-    if journal.outcome_get(intent_id) is not None:
-        raise PurchaseAborted()
-
-
 def _abandon(intent: dict | None, idempotency: dict | None, exc: BaseException) -> None:
-    """The purchase failed before it committed: undo it now if possible (else the recovery
-    will), and free its Idempotency-Key."""
+    """The purchase failed before it committed (its locks released): undo it now if possible
+    (else the recovery will), and free its Idempotency-Key."""
     clean = isinstance(exc, _CLEAN_FAILURES) or (
         isinstance(exc, StockLockBusy) and not isinstance(exc, StockLockLost)
     )
@@ -176,8 +215,11 @@ def _undo(intent: dict) -> None:
     journal.intent_delete(intent["_id"])
 
 
-def _finish(intent: dict, docs: list[dict], *, taken: dict | None = None) -> None:
-    """Bookkeeping of a committed purchase; idempotent (the recovery may run it again)."""
+def _finish(intent: dict, docs: list[dict], *, taken: dict | None = None, batch=None) -> None:
+    """Bookkeeping of a committed purchase; idempotent (the recovery may run it again). Its
+    Redis writes go in one MULTI: `batch` if given (the caller sends it), else sent here."""
+    send = batch is None
+    batch = Batch() if batch is None else batch
     for doc in docs:
         event_record(
             event_type="order_created",
@@ -190,6 +232,7 @@ def _finish(intent: dict, docs: list[dict], *, taken: dict | None = None) -> Non
             },
             event_id=uuid.uuid5(EVENT_NAMESPACE, str(doc["_id"])),
             timestamp=intent["created_at"],
+            batch=batch,
         )
     quantities = _quantities(intent)
     if taken is not None:
@@ -201,6 +244,7 @@ def _finish(intent: dict, docs: list[dict], *, taken: dict | None = None) -> Non
             reason="order",
             user_id=intent["user_id"],
             order_ids=[str(doc["_id"]) for doc in docs][:100],
+            batch=batch,
         )
     if intent.get("idempotency_key"):
         record = {
@@ -210,11 +254,13 @@ def _finish(intent: dict, docs: list[dict], *, taken: dict | None = None) -> Non
             "bulk": intent["bulk"],
         }
         journal.idempotency_store(
-            intent["idempotency_key"], record, ttl=settings.IDEMPOTENCY_TTL_SECONDS
+            intent["idempotency_key"], record, ttl=settings.IDEMPOTENCY_TTL_SECONDS, batch=batch
         )
     # Its stock marks and the intent are cleared in batches by the recovery (_settle_finished):
     # off the request path, one locked write per product for many purchases.
-    journal.intent_mark_finished(intent["_id"])
+    journal.intent_mark_finished(intent["_id"], batch=batch)
+    if send:
+        batch.send()
 
 
 def recover(*, older_than_seconds: float | None = None) -> dict:
@@ -251,14 +297,10 @@ def recover(*, older_than_seconds: float | None = None) -> dict:
 
 
 def _store_missing(docs: list[dict]) -> None:
-    """Store a committed purchase's orders that are not stored yet. Orders already stored all
-    had their summaries' markers written before them (orders/repository.insert_many), so only
-    an insert needs markers: "recompute" ones, since the dead writer's may name the same orders.
-    This keeps the common case (a worker killed after its insert) from making every read of a
-    busy hour summarise it from its orders."""
+    """Store a committed purchase's orders that are not stored yet (idempotent by their ids)."""
     ids = [doc["_id"] for doc in docs]
     if len(repository.find_each(ids, {"_id": 1})) < len(ids):
-        repository.insert_many(docs, again=True)
+        repository.insert_many(docs)
 
 
 def _settle_finished() -> int:

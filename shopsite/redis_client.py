@@ -215,3 +215,44 @@ def cache_settings(
         "OPTIONS": options,
         "KEY_PREFIX": "django",
     }
+
+
+class Batch:
+    """Redis commands of several modules sent in one round trip, as MULTI/EXEC (applied all
+    together or not at all), each with an optional function that gets its reply (a Redis error
+    as an exception instance). Scripts go as EVAL with their body: a pipeline's EVALSHA makes
+    redis-py ask SCRIPT EXISTS first, another round trip."""
+
+    def __init__(self, client: redis.Redis | None = None):
+        self._pipe = (client if client is not None else get_redis()).pipeline(transaction=True)
+        self._on_reply: list = []
+
+    def add(self, queue, on_reply=None) -> None:
+        """queue(pipeline) queues exactly one command."""
+        queue(self._pipe)
+        self._on_reply.append(on_reply)
+
+    def eval(self, script: str, keys: list, args: list, on_reply=None) -> None:
+        self.add(lambda pipe: pipe.eval(script, len(keys), *keys, *args), on_reply)
+
+    def __len__(self) -> int:
+        return len(self._on_reply)
+
+    def send(self) -> list:
+        """Send what was queued (nothing: no round trip); every handler gets its reply, or the
+        error that kept the batch from being applied, which is then raised."""
+        if not self._on_reply:
+            return []
+        try:
+            replies = self._pipe.execute(raise_on_error=False)
+        except Exception as exc:
+            for on_reply in self._on_reply:
+                if on_reply is not None:
+                    on_reply(exc)
+            raise
+        finally:
+            self._pipe.reset()
+        for on_reply, reply in zip(self._on_reply, replies, strict=True):
+            if on_reply is not None:
+                on_reply(reply)
+        return replies

@@ -115,11 +115,11 @@ def test_recovery_aborts_a_purchase_stalled_before_its_commit(faults, mongo):
 
 
 def test_recovery_waits_for_a_purchase_holding_its_locks(faults, mongo):
-    """Recovery decides abort while the purchase holds its locks (before taking): the purchase
-    sees the decision under its locks and takes nothing, or takes and the recovery, waiting for
-    the locks, gives it back. Either way: no order, all stock back."""
+    """Recovery decides abort while the purchase holds its locks (intent recorded, nothing
+    taken yet): the purchase takes, finds the decision when it commits and gives back, or the
+    recovery, waiting for the locks, gives it back. Either way: no order, all stock back."""
     doc = product(stock=10)
-    faults("after_lock", "pause:1.0")
+    faults("after_intent", "pause:1.0")
     thread, result = in_thread(lambda: buy(doc, 4))
     time.sleep(0.3)
     services.order_intents_recover(older_than_seconds=0)

@@ -62,9 +62,12 @@ def mongo(_mongo_session):
     """The test run's own MongoDB database, emptied before each test (indexes kept)."""
     from shopsite.mongo import get_db
 
+    from shopsite.management.commands.init_mongo import initialize_derived
+
     db = get_db()
     for name in db.list_collection_names():
         db[name].delete_many({})
+    initialize_derived()  # a new store, as init_mongo leaves it
     return db
 
 

@@ -58,10 +58,15 @@ def init_mongo() -> dict[str, list[str]]:
         created[repository.COLLECTION] = repository.ensure_indexes()
     for collection, names in ensure_gin_indexes(derived=True).items():
         created[collection] += names
-    for config in apps.get_app_configs():  # a derived module may set up a new store's state
+    initialize_derived()
+    return created
+
+
+def initialize_derived() -> None:
+    """Let each derived module set up a new store's state (its `initialize()`, if it has one)."""
+    for config in apps.get_app_configs():
         for path in getattr(config, "mongo_derived_repositories", ()):
             getattr(import_module(path), "initialize", lambda: None)()
-    return created
 
 
 class Command(BaseCommand):

@@ -130,6 +130,23 @@ def test_recovery_waits_for_a_purchase_holding_its_locks(faults, mongo):
     assert purchase_repository.intent_count() == 0
 
 
+def test_recovery_fences_off_a_purchase_whose_locks_expired_before_it_took(settings, faults, mongo):
+    """No look-up of the outcome under the locks: the purchase's token predates its intent, so
+    the recovery aborting it (taking the expired locks, raising the fence) shuts out its take."""
+    settings.STOCK_LOCK_TIMEOUT_SECONDS = 0.3
+    doc = product(stock=10)
+    faults("after_intent", "pause:1.2")
+    thread, result = in_thread(lambda: buy(doc, 4))
+    time.sleep(0.6)  # intent recorded, its locks expired, nothing taken
+    assert services.order_intents_recover(older_than_seconds=0)["undone"] == 1
+    thread.join()
+    assert isinstance(result.get("error"), StockLockLost), result
+    assert stock(doc) == 10
+    assert mongo["orders"].count_documents({}) == 0
+    assert purchase_repository.intent_count() == 0
+    assert not catalog_repository.find_by_id(doc["_id"]).get("stock_marks")
+
+
 def test_recovery_finishes_a_committed_purchase_whose_store_failed(mongo, monkeypatch):
     """The orders could not be stored after the commit (MongoDB failed then): the request
     fails, the recovery stores them, with the stock taken once."""

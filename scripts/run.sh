@@ -22,6 +22,8 @@ py=.venv/bin/python
 $py manage.py migrate --noinput -v 0
 $py manage.py init_mongo
 $py manage.py init_cassandra
+# Sales figures regrouped if SHOP_TIME_ZONE or their layout changed since the last start.
+$py manage.py refresh_summaries
 $py manage.py collectstatic --noinput -v 0
 # The first admin: from SHOPSITE_ADMIN_PASSWORD if set, else asked for (terminal) or explained.
 if [[ -t 0 && -t 1 ]]; then $py manage.py first_admin --ask; else $py manage.py first_admin; fi

@@ -225,3 +225,13 @@ def test_bind_opens_it_to_the_network(repo, stores, tmp_path):
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
+
+
+def test_make_run_and_compose_regroup_the_sales_figures_before_serving():
+    """A changed SHOP_TIME_ZONE takes effect at the next start: both start paths run
+    refresh_summaries before gunicorn."""
+    run_sh = (ROOT / "scripts" / "run.sh").read_text()
+    assert -1 < run_sh.find("manage.py refresh_summaries") < run_sh.find("gunicorn shopsite")
+    compose = (ROOT / "docker-compose.yml").read_text()
+    web = compose.split("\n  web:", 1)[1].split("\n  worker:", 1)[0]
+    assert -1 < web.find("manage.py refresh_summaries") < web.find("exec gunicorn")

@@ -206,7 +206,8 @@ start_redis() {
 
 # initdb and postgres refuse to run as root: as root, run them as Debian's postgres user.
 as_postgres() {
-  if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi
+  # From /: the current folder may be one the postgres user cannot enter (every path is absolute).
+  if ((EUID == 0)); then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # Where the cluster lives. As root, initdb and postgres run as the postgres user, who must reach

@@ -2,6 +2,11 @@
 
     .venv/bin/python -m bench.overhead                      # 15 s phases, 1 and 16 clients
     .venv/bin/python -m bench.overhead --seconds 3 --rounds 1   # a quick check
+    .venv/bin/python -m bench.overhead --peer faithful      # against the purchase's copy
+
+The peer is seed-style by default (bench/peer/seed.py: lock, guarded `$inc`, insert, `XADD`: what
+the original shop did, the yardstick of issue 27), or `--peer faithful` (bench/peer/app.py: the
+same store work as shopsite's purchase, so the ratio is the framework's share alone).
 
 Both servers run 3 worker processes serving 4 requests at once each (`--threads`: gunicorn's
 threads, the peer's thread pool) over the same bench database, Redis db, session (one bearer
@@ -12,7 +17,7 @@ the peer first in even ones), and the figures are summed over the rounds. `POST 
 twice: with no outbox worker (events pile up in the stream, then are dropped) and with
 `manage.py eventlog_worker` running (its backlog dropped first), where the worker's CPU and the
 stores' CPU per order are reported too. Before every purchase phase what earlier phases left
-(purchases to settle, dirty sales summaries) is done, unmeasured (drain_backlog). CPU is read
+(purchases to settle, sales ledger entries to fold) is done, unmeasured (drain_backlog). CPU is read
 from /proc for each process tree; the stores are shared, so their CPU includes whatever else the
 machine runs (point REDIS_PORT, MONGODB_URI/MONGODB_PORT, POSTGRES_PORT and CASSANDRA_PORT at a
 private set of services for clean store figures).
@@ -46,14 +51,19 @@ from bench.server import (
     wait_ready,
 )
 
-KINDS = ("product", "session", "order_paused", "order_running")
+KINDS = ("product", "products_category", "session", "order_paused", "order_running")
 LABELS = {
     "product": "`GET /products/{id}/`",
+    "products_category": "`GET /products/?category=` (a page of 50)",
     "session": "`PUT /session/{id}/`",
     "order_paused": "`POST /orders/`, outbox worker paused",
     "order_running": "`POST /orders/`, outbox worker running",
 }
 PRODUCTS = 64  # orders pick one at random: little lock contention, the same for both apps
+# The seeded products' category: this run's own, so a page of it is the same whatever earlier
+# runs left in the bench database.
+CATEGORY = f"bench-{os.getpid()}"
+PEERS = {"seed": "bench.peer.seed:app", "faithful": "bench.peer.app:app"}
 CLOCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -112,10 +122,10 @@ class Totals:
 
 
 @contextlib.contextmanager
-def peer_server(workers: int, threads: int):
+def peer_server(workers: int, threads: int, peer: str = "seed"):
     port = free_port()
     cmd = [
-        sys.executable, "-m", "uvicorn", "bench.peer.app:app", "--host", "127.0.0.1",
+        sys.executable, "-m", "uvicorn", PEERS[peer], "--host", "127.0.0.1",
         "--port", str(port), "--workers", str(workers), "--log-level", "warning",
         "--no-access-log",
     ]  # fmt: skip
@@ -163,7 +173,7 @@ def drop_outbox() -> None:
 
 def seed_products(url: str, auth: dict) -> list[str]:
     body = [
-        {"name": f"Overhead {i}", "category": "bench", "price": "9.99", "stock": 1_000_000_000}
+        {"name": f"Overhead {i}", "category": CATEGORY, "price": "9.99", "stock": 1_000_000_000}
         for i in range(PRODUCTS)
     ]
     response = httpx.post(url + "/products/", json=body, headers=auth, timeout=60)
@@ -174,6 +184,8 @@ def seed_products(url: str, auth: dict) -> list[str]:
 def request_maker(kind: str, product_ids: list[str], user_id: str, customer: str):
     if kind == "product":
         return lambda client: client.get(f"/products/{random.choice(product_ids)}/")
+    if kind == "products_category":
+        return lambda client: client.get("/products/", params={"category": CATEGORY})
     if kind == "session":
         return lambda client: client.put(f"/session/{user_id}/")
 
@@ -200,12 +212,11 @@ def drain_backlog() -> None:
     purchases to settle (their stock marks) and the dirty sales summaries. Else the first phase
     with a worker (in every round the same app's, after the paused ones) pays for all of them,
     and in paused phases products carry so many marks that shopsite settles them inline."""
-    from orders.services import order_intents_recover
-    from orders.summaries import refresh_all
+    from orders.services import order_intents_recover, sales_summaries_refresh
 
     while order_intents_recover(older_than_seconds=3600)["settled"]:
         pass
-    refresh_all()
+    sales_summaries_refresh()
 
 
 def run_phase(kind, url, app_pid, auth, clients, seconds, product_ids, user_id) -> Totals:
@@ -288,6 +299,7 @@ def main() -> None:
         help="requests served at once per worker process, both apps (production: 4)",
     )
     parser.add_argument("--kinds", default=",".join(KINDS), help=f"subset of {','.join(KINDS)}")
+    parser.add_argument("--peer", choices=sorted(PEERS), default="seed", help="the peer app")
     parser.add_argument(
         "--server", choices=SERVERS, default=SERVERS[0], help="how shopsite is served"
     )
@@ -307,10 +319,10 @@ def main() -> None:
     kinds = [k for k in args.kinds.split(",") if k]
     random.seed(17)
     setup_django()
-    print(f"load average before: {load_average()}  ({os.cpu_count()} CPUs)")
+    print(f"load average before: {load_average()}  ({os.cpu_count()} CPUs); peer: {args.peer}")
     with (
         production_server(workers=args.workers, threads=args.threads, kind=args.server) as ours,
-        peer_server(args.workers, args.threads) as (peer_url, peer_process),
+        peer_server(args.workers, args.threads, args.peer) as (peer_url, peer_process),
     ):
         # A session of our own (the user id comes with it); both apps check this token.
         login = httpx.post(

@@ -234,9 +234,11 @@ class OrderFulfilApi(APIView):
         request=None,
         responses={
             200: OrderOutputSerializer,
+            # No body, so nothing to answer 400 for.
+            401: COMMON[401],
+            403: COMMON[403],
             404: ERROR,
             409: _STATUS_CONFLICT,
-            **COMMON,
             503: BUSY,
         },
     )

@@ -10,6 +10,7 @@ ORDER_ITEM_HEADER = [
     "created_at",
     "customer",
     "order_total",
+    "status",
     "item",
     "product_id",
     "name",
@@ -28,6 +29,8 @@ def order_item_rows(orders: Iterable[dict]) -> Iterator[dict]:
             "created_at": iso(order["created_at"]),
             "customer": order["customer"],
             "order_total": cents_to_str(order["total_cents"]),
+            # Orders stored before they had a status are placed.
+            "status": order.get("status", "placed"),
         }
         for position, item in enumerate(order.get("items", []), start=1):
             yield {

@@ -70,9 +70,15 @@ def idempotency_record_key(*, user_id, key: str) -> str:
     return f"idempotency:{'' if user_id is None else user_id}:{digest}"
 
 
+# How every order left the purchase (api-contract.md, Orders: status).
+_AS_PLACED = {"status": "placed", "fulfilled_at": None, "cancelled_at": None, "cancel_reason": None}
+
+
 def _replay(record: dict) -> list[dict]:
+    """The orders as the first response showed them: a replay answers that response again
+    (api-contract.md), not the orders' status since (fulfilled, cancelled)."""
     docs = [repository.find_by_id(ObjectId(order_id)) for order_id in record["order_ids"]]
-    return [doc for doc in docs if doc is not None]
+    return [{**doc, **_AS_PLACED} for doc in docs if doc is not None]
 
 
 def order_intents_recover(*, older_than_seconds: float | None = None) -> dict:

@@ -54,6 +54,7 @@ def test_orders_csv_one_row_per_item_with_filters(staff_client, shop):
         "created_at": ada["created_at"],
         "customer": "Ada",
         "order_total": "34.99",
+        "status": "placed",
         "item": "1",
         "product_id": shop["mug"]["id"],
         "name": "Mug, large",

@@ -13,7 +13,6 @@ from rest_framework.views import APIView
 from shopsite.api import COMMON_ERRORS as COMMON
 from shopsite.api import ERROR, error_response
 from shopsite.listing import FilteredListApi, list_schema
-from shopsite.serializing import represent
 
 from . import selectors, services
 from .exceptions import StockConflict
@@ -25,6 +24,7 @@ from .serializers import (
     ProductListQuerySerializer,
     ProductOutputSerializer,
     StockInputSerializer,
+    product_out,
 )
 
 BUSY = error_response(
@@ -32,10 +32,6 @@ BUSY = error_response(
     "lock could not be taken within STOCK_LOCK_WAIT_SECONDS (retry; `Retry-After` is set). 503 "
     "rather than 409: the request is valid and nothing was written."
 )
-
-
-def _out(doc) -> dict:
-    return represent(ProductOutputSerializer, doc)
 
 
 class ProductListApi(FilteredListApi):
@@ -48,7 +44,7 @@ class ProductListApi(FilteredListApi):
 
     def page(self, filters, *, skip, limit):
         docs = selectors.product_list(**filters, skip=skip, limit=limit)
-        return selectors.product_count(**filters), ProductOutputSerializer(docs, many=True).data
+        return selectors.product_count(**filters), [product_out(doc) for doc in docs]
 
     @list_schema(
         summary="List products (newest first)",
@@ -98,12 +94,12 @@ class ProductListApi(FilteredListApi):
             bulk = ProductBulkInputSerializer(data=request.data)
             bulk.is_valid(raise_exception=True)
             docs = services.products_create_bulk(items=bulk.validated_data, user_id=request.user.pk)
-            body = ProductOutputSerializer(docs, many=True).data
+            body = [product_out(doc) for doc in docs]
             return Response(body, status=status.HTTP_201_CREATED)
         one = ProductInputSerializer(data=request.data)
         one.is_valid(raise_exception=True)
         doc = services.product_create(**one.validated_data, user_id=request.user.pk)
-        return Response(_out(doc), status=status.HTTP_201_CREATED)
+        return Response(product_out(doc), status=status.HTTP_201_CREATED)
 
 
 class ProductDetailApi(APIView):
@@ -111,7 +107,7 @@ class ProductDetailApi(APIView):
         summary="One product", responses={200: ProductOutputSerializer, 404: ERROR, **COMMON}
     )
     def get(self, request, product_id):
-        return Response(_out(selectors.product_get(product_id=product_id)))
+        return Response(product_out(selectors.product_get(product_id=product_id)))
 
     @extend_schema(
         summary="Partial update (same validation as create)",
@@ -126,7 +122,7 @@ class ProductDetailApi(APIView):
         doc = services.product_update(
             product_id=product_id, user_id=request.user.pk, **data.validated_data
         )
-        return Response(_out(doc))
+        return Response(product_out(doc))
 
     @extend_schema(summary="Delete a product", responses={204: None, 404: ERROR, **COMMON})
     def delete(self, request, product_id):
@@ -156,7 +152,7 @@ class ProductStockApi(APIView):
         doc = services.product_restock(
             product_id=product_id, delta=data.validated_data["delta"], user_id=request.user.pk
         )
-        return Response(_out(doc))
+        return Response(product_out(doc))
 
 
 class ProductsUnavailableApi(APIView):

@@ -59,6 +59,8 @@ def _today_sales() -> dict:
         "revenue": cents_to_str(totals["revenue_cents"]),
         "revenue_cents": totals["revenue_cents"],
         "latest": latest,
+        # Placed in the last 30 days and not yet fulfilled nor cancelled.
+        "waiting": order_selectors.orders_waiting_count(),
     }
 
 

@@ -9,8 +9,30 @@ from shopsite.money import cents_to_str
 MAX_ROWS = 10
 
 
+STATUS_CHOICES = [
+    ("", "Any status"),
+    ("placed", "Placed (to fulfil)"),
+    ("fulfilled", "Fulfilled"),
+    ("cancelled", "Cancelled"),
+]
+
+
 class OrderFilterForm(forms.Form):
     customer = forms.CharField(required=False, max_length=200)
+    status = forms.ChoiceField(required=False, choices=STATUS_CHOICES)
+
+
+class CancelOrderForm(forms.Form):
+    """The optional reason of a cancel (the API's limit: api-contract.md, Orders)."""
+
+    reason = forms.CharField(
+        required=False,
+        max_length=500,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
+        label="Reason (optional)",
+        help_text="At most 500 characters; kept with the order and in its event.",
+    )
 
 
 class PlaceOrderForm(forms.Form):

@@ -21,6 +21,16 @@ urlpatterns: list = [
     path("dashboard/orders/new/", views.order_place, name="dashboard-order-create"),
     path("dashboard/orders/last-30-days/", views.orders_last_days, name="dashboard-orders-last"),
     path("dashboard/orders/<str:order_id>/", views.order_detail, name="dashboard-order-detail"),
+    path(
+        "dashboard/orders/<str:order_id>/fulfil/",
+        views.order_fulfil,
+        name="dashboard-order-fulfil",
+    ),
+    path(
+        "dashboard/orders/<str:order_id>/cancel/",
+        views.order_cancel,
+        name="dashboard-order-cancel",
+    ),
     # Stats (orders/stats_api.py, orders/stats_views.py)
     optional_slash("stats/sold/", stats_api.SoldStatsView.as_view(), name="stats-sold"),
     # path: customer names may contain "/" (sent as %2F).

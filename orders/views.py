@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from catalog import selectors as catalog_selectors
 from catalog.exceptions import StockConflict, StockLockBusy
 from sessions_app.permissions import staff_required
+from shopsite.api import BusyError
 from shopsite.csv_export import csv_link, csv_response, wants_csv_page
 from shopsite.pagination import page_of
 
@@ -21,17 +22,38 @@ from .exceptions import (
     IdempotencyKeyReused,
     OrderNotFound,
     OrderRejected,
+    OrderStatusConflict,
     PurchaseAborted,
 )
 from .exports import ORDER_ITEM_HEADER, order_item_rows
-from .forms import OrderFilterForm, PlaceOrderForm
+from .forms import STATUS_CHOICES, CancelOrderForm, OrderFilterForm, PlaceOrderForm
 
 PAGE_SIZE = 50
 LAST_DAYS = 30
 
 
+# The badge of each status (static/shopsite/app.css): what waits, what is done, what is undone.
+STATUS_BADGES = {"placed": "warn", "fulfilled": "ok", "cancelled": "failed"}
+
+
 def _row(doc: dict) -> dict:
-    return {**doc, "id": str(doc["_id"])}
+    status = selectors.order_status(doc)
+    return {**doc, "id": str(doc["_id"]), "status": status, "badge": STATUS_BADGES[status]}
+
+
+def _status_links(request, current: str | None) -> list[dict]:
+    """One link per status filter of the orders list, the other filters kept."""
+    links = []
+    for value, label in STATUS_CHOICES:
+        params = request.GET.copy()
+        params.pop("page", None)
+        params.pop("status", None)
+        if value:
+            params["status"] = value
+        query = params.urlencode()
+        current_match = value == (current or "")
+        links.append({"label": label, "url": f"?{query}", "current": current_match})
+    return links
 
 
 @require_http_methods(["GET"])
@@ -45,18 +67,18 @@ def orders_recent(request):
 @staff_required
 def orders_last_days(request):
     form = OrderFilterForm(request.GET or None)
-    customer = None
+    customer = status = None
     if form.is_bound and form.is_valid():
         customer = form.cleaned_data["customer"] or None
+        status = form.cleaned_data["status"] or None
+    filters = {"days": LAST_DAYS, "customer": customer, "status": status}
     if wants_csv_page(request):
-        rows = order_item_rows(selectors.orders_iter_since(days=LAST_DAYS, customer=customer))
+        rows = order_item_rows(selectors.orders_iter_since(**filters))
         return csv_response(rows, header=ORDER_ITEM_HEADER, filename="orders.csv")
     page = page_of(
         request,
-        count=selectors.orders_count_since(days=LAST_DAYS, customer=customer),
-        fetch=lambda skip, limit: selectors.orders_list_since(
-            days=LAST_DAYS, customer=customer, skip=skip, limit=limit
-        ),
+        count=selectors.orders_count_since(**filters),
+        fetch=lambda skip, limit: selectors.orders_list_since(**filters, skip=skip, limit=limit),
         page_size=PAGE_SIZE,
     )
     return render(
@@ -67,6 +89,8 @@ def orders_last_days(request):
             "orders": [_row(d) for d in page.pop("items")],
             "days": LAST_DAYS,
             "customer": customer,
+            "status": status,
+            "status_links": _status_links(request, status),
             "csv_url": csv_link(request),
             **page,
         },
@@ -81,6 +105,61 @@ def order_detail(request, order_id):
     except OrderNotFound:
         raise Http404("No such order.")
     return render(request, "orders/order_detail.html", {"order": _row(doc)})
+
+
+def _order_or_404(order_id) -> dict:
+    try:
+        return selectors.order_get(order_id=order_id)
+    except OrderNotFound:
+        raise Http404("No such order.")
+
+
+def _change_status(request, order_id, change, done: str):
+    """Run a fulfil or cancel for the signed-in staff member; a conflict or a busy backend is
+    said on the order page, which the browser goes back to either way."""
+    try:
+        change()
+    except OrderNotFound:
+        raise Http404("No such order.")
+    except OrderStatusConflict as exc:
+        messages.error(request, str(exc))
+    except BusyError as exc:  # a stock lock not had in time: nothing decided
+        messages.error(request, f"{exc} Nothing was changed yet; try again.")
+    else:
+        messages.success(request, done)
+    return redirect("dashboard-order-detail", order_id=order_id)
+
+
+@require_http_methods(["POST"])
+@staff_required
+def order_fulfil(request, order_id):
+    _order_or_404(order_id)
+    return _change_status(
+        request,
+        order_id,
+        lambda: services.order_fulfil(order_id=order_id, user_id=request.user.pk),
+        "Order fulfilled.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def order_cancel(request, order_id):
+    """GET: the confirm page (with the optional reason); POST: the cancel."""
+    doc = _order_or_404(order_id)
+    # A POST without fields (no reason) is a cancel too: the form is bound to it all the same.
+    form = CancelOrderForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        reason = form.cleaned_data["reason"] or None
+        return _change_status(
+            request,
+            order_id,
+            lambda: services.order_cancel(
+                order_id=order_id, user_id=request.user.pk, reason=reason
+            ),
+            "Order cancelled: its stock is back.",
+        )
+    return render(request, "orders/order_cancel.html", {"order": _row(doc), "form": form})
 
 
 @require_http_methods(["GET", "POST"])

@@ -60,9 +60,8 @@ def _mongo_session():
 @pytest.fixture
 def mongo(_mongo_session):
     """The test run's own MongoDB database, emptied before each test (indexes kept)."""
-    from shopsite.mongo import get_db
-
     from shopsite.management.commands.init_mongo import initialize_derived
+    from shopsite.mongo import get_db
 
     db = get_db()
     for name in db.list_collection_names():

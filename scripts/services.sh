@@ -9,7 +9,8 @@
 # Usage: scripts/services.sh install|up|down|status|env [service...]
 #        scripts/services.sh start|stop SERVICE     (used by the fault tests)
 #        scripts/services.sh cluster-up|cluster-down|cluster-status   (multi-node: scripts/cluster.sh)
-# Builds are cached in $SHOPSITE_CACHE; data, logs and pid files live in $SHOPSITE_STATE.
+# Builds are cached in $SHOPSITE_CACHE; data, logs and pid files live in $SHOPSITE_STATE (as root,
+# PostgreSQL's cluster may live under the postgres user's home instead: see pg_dir).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -279,4 +279,5 @@ cluster_main() {
   esac
 }
 
+close_inherited_fds
 cluster_main "$@"

@@ -44,6 +44,17 @@ die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# The servers started here outlive this script: they must not keep a descriptor of its caller
+# open (a lock held through `flock`, a pipe a test reads to its end), so everything but stdin,
+# stdout and stderr is closed first (255 is bash's own copy of this script, close-on-exec).
+close_inherited_fds() {
+  local fd
+  for fd in /proc/$$/fd/*; do
+    fd=${fd##*/}
+    if ((fd > 2 && fd != 255)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+  done
+}
+
 # What a service's command line must contain: a pid file can outlive its process, and the kernel
 # may give that pid to another program (another checkout's FerretDB, say), which `stop` would kill.
 pid_marker() {
@@ -437,6 +448,7 @@ services_from_args() {
 }
 
 main() {
+  close_inherited_fds
   local cmd=${1:-}
   shift || true
   case $cmd in

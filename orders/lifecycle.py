@@ -1,13 +1,17 @@
 """An order's one change of status after it is placed: fulfilled or cancelled.
 
+0. Note the order as changing (an insert; the recovery's list of what may be half done).
 1. Decide it: the order's status entry in the sales ledger, inserted once (orders/sales): of two
    racing changes one wins, and the sales figures follow from that insert on.
 2. A cancel gives each item's quantity back to its product, marked with the decision so it
-   happens once (a product deleted since gets nothing).
+   happens once (a product deleted since gets nothing), and only while the order does not show
+   its new status yet (checked under the product's lock: see 5).
 3. Write the status onto the order; 4. record the event (its id derived from the decision, so
-   the log holds it once); 5. flag the decision finished, then forget the stock marks.
-Every step is idempotent: `recover` (the worker) finishes decisions a crash left unfinished, so
-the stock comes back exactly once whichever process dies where.
+   the log holds it once); 5. drop the "changing" note, then forget the stock marks: a late
+   repeat of step 2 finds the status written and gives nothing back.
+Every step is idempotent: `recover` (the worker) finishes what a crash left half done, so the
+stock comes back exactly once whichever process dies where. Nothing here updates the ledger
+entry (FerretDB's read-then-replace updates would race the folding pass's).
 """
 
 import logging
@@ -43,8 +47,10 @@ def change(*, order_id, status: str, user_id, reason: str | None = None) -> dict
         raise OrderStatusConflict(current, status)
     if current == status:
         return order
+    repository.changing_add(oid, utcnow())
     decision = sales.status_decide(order, status, at=utcnow(), reason=reason, user_id=user_id)
     if decision["status"] != status:
+        finish(decision)  # the other change won: carry it out (idempotent) before saying so
         raise OrderStatusConflict(decision["status"], status)
     fault_point("after_status_decided")
     finish(decision)
@@ -60,7 +66,11 @@ def finish(decision: dict) -> None:
         for item in order["items"]:
             oid = ObjectId(item["product_id"])
             quantities[oid] = quantities.get(oid, 0) + item["quantity"]
-        changed = catalog_services.stock_give_back(quantities=quantities, change_id=mark_id)
+        changed = catalog_services.stock_give_back(
+            quantities=quantities,
+            change_id=mark_id,
+            due=lambda: repository.find_by_id(order["_id"], {"status": 1}).get("status") != status,
+        )
         fault_point("after_stock_back")
         if changed:
             catalog_services.stock_changes_record(
@@ -84,7 +94,7 @@ def finish(decision: dict) -> None:
         event_id=uuid.uuid5(EVENT_NAMESPACE, mark_id),
         timestamp=decision["at"],
     )
-    sales.status_change_finished(decision["_id"])
+    repository.changing_remove(order["_id"])
     if quantities:
         catalog_services.stock_unmark(
             marks={
@@ -95,18 +105,22 @@ def finish(decision: dict) -> None:
 
 
 def recover(*, older_than_seconds: float | None = None) -> int:
-    """Finish every decided change older than the given age left unfinished; returns how many."""
+    """Finish every change noted longer ago than the given age and not done; returns how many."""
     if older_than_seconds is None:
         older_than_seconds = settings.ORDER_INTENT_RECOVER_AFTER_SECONDS
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
     done = 0
-    for decision in sales.status_changes_unfinished():
-        if as_utc(decision["at"]) > cutoff:
+    for note in repository.changing():
+        if as_utc(note["at"]) > cutoff:
             continue
+        decision = sales.decision(f"status:{note['_id']}")
         try:
+            if decision is None:  # died before deciding: nothing to carry out
+                repository.changing_remove(note["_id"])
+                continue
             finish(decision)
             done += 1
             logger.warning("recovery: status change %s finished", decision["_id"])
         except Exception:
-            logger.exception("recovery: status change %s left for the next round", decision["_id"])
+            logger.exception("recovery: status change of %s left for the next round", note["_id"])
     return done

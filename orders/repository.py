@@ -9,12 +9,13 @@ never a sort or a range over the whole collection. The sales figures follow the 
 (orders/sales), written before any change here.
 """
 
+import contextlib
 from collections.abc import Iterator
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.collection import Collection
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from shopsite.mongo import ensure_indexes as create_each
 from shopsite.mongo import get_db
@@ -66,8 +67,27 @@ def any_order() -> bool:
     return orders().find_one({}, {"_id": 1}) is not None
 
 
-def find_by_id(order_id: ObjectId) -> dict | None:
-    return orders().find_one({"_id": order_id})
+# Orders whose change of status is decided and maybe not carried out yet: {_id: order id, at}
+# (inserted before the decision, deleted once it is done; the recovery finishes the rest).
+CHANGING = "order_changes_pending"
+
+
+def changing_add(order_id: ObjectId, at) -> None:
+    with contextlib.suppress(DuplicateKeyError):  # a racing change: one note serves both
+        get_db()[CHANGING].insert_one({"_id": order_id, "at": at})
+
+
+def changing_remove(order_id: ObjectId) -> None:
+    get_db()[CHANGING].delete_one({"_id": order_id})
+
+
+def changing() -> list[dict]:
+    """Every pending change (few: each lives for the length of one request)."""
+    return list(get_db()[CHANGING].find({}))
+
+
+def find_by_id(order_id: ObjectId, projection: dict | None = None) -> dict | None:
+    return orders().find_one({"_id": order_id}, projection)
 
 
 def newest_first(docs: list[dict]) -> list[dict]:

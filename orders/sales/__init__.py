@@ -6,8 +6,9 @@ shop's time zone and per customer are the entries folded in; a read adds the ent
 yet, so every figure is exact the moment its entry exists, and a read never writes.
 
 The surface (nothing else of orders.sales is used outside it):
-- decide a change: `purchase_decide`, `decision`, `status_decide`, `status_changes_unfinished`,
-  `status_change_finished`;
+- decide a change: `purchase_decide`, `decision`, `decisions_before`, `decisions_forget`,
+  `status_decide` (nothing but a folding pass ever updates an entry: FerretDB's updates are
+  read-then-replace, so two writers of one document would lose each other's fields);
 - read: `window(start, end)` (totals, day rows, product/category/customer rows, one walk),
   `customer_totals(name)`, `listed_days` / `listed_hours` (the order lists' counts), `day_start`;
 - keep: `fold()` (the worker; bulk imports fold their own), `rebuild()`, `verify()`,
@@ -27,7 +28,7 @@ __all__ = [
     "LAYOUT", "Rebuilding", "Window", "customer_totals", "day_start", "decision",
     "decisions_before", "decisions_forget", "fold",
     "invalidate", "is_current", "listed_days", "listed_hours", "purchase_decide", "rebuild",
-    "refresh", "split", "status_change_finished", "status_changes_unfinished", "status_decide",
+    "refresh", "split", "status_decide",
     "verify", "window",
 ]  # fmt: skip
 
@@ -75,18 +76,8 @@ def status_decide(order: dict, status: str, *, at: datetime, reason: str | None,
             "reason": reason,
             "user_id": "" if user_id is None else str(user_id),
             "folded": False,
-            "finished": False,
         }
     )
-
-
-def status_changes_unfinished() -> list[dict]:
-    """Status changes decided whose effects (stock, order, event) may not all be done."""
-    return store.unfinished_status_changes()
-
-
-def status_change_finished(entry_id) -> None:
-    store.set_finished(entry_id)
 
 
 def customer_totals(name: str) -> dict | None:

@@ -120,6 +120,12 @@ def entry_effects(entry: dict, zone: ZoneInfo) -> Iterator[Effect]:
         yield from order_effects(entry["order"], entry["status"], zone)
 
 
+def in_order(entries) -> list[dict]:
+    """Entries in the order their effects are added: purchases before status changes (an order's
+    cancel must meet its purchase's first and last times, never the other way round)."""
+    return sorted(entries, key=lambda entry: entry.get("outcome") != "commit")
+
+
 def add(kind: str, summary: dict | None, delta: dict) -> dict:
     """The summary of `kind` with `delta` added (a new dict; `summary` None is empty)."""
     out = dict(summary or {})

@@ -22,7 +22,7 @@ from shopsite.timeutil import shop_zone, utcnow
 
 from .. import repository
 from . import store
-from .figures import CUSTOMER, add, entry_effects, order_effects
+from .figures import CUSTOMER, add, entry_effects, in_order, order_effects
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def _fold_entries(entries: list[dict]) -> dict[tuple[str, str], list[tuple[int, 
     """(kind, key) -> [(entry's pass, delta)] of the entries' effects."""
     zone = shop_zone()
     touched = defaultdict(list)
-    for entry in entries:
+    for entry in in_order(entries):
         for effect in entry_effects(entry, zone):
             touched[(effect.kind, effect.key)].append((entry["pass"], effect.delta))
     return touched

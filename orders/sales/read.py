@@ -22,6 +22,7 @@ from .figures import (
     add,
     add_rows_into,
     entry_effects,
+    in_order,
     summarize,
 )
 from .fold import cancelled_ids, customer_times, is_current
@@ -82,7 +83,7 @@ class Reader:
             entries.update((entry["_id"], entry) for entry in store.folded_in(number))
         zone = shop_zone()
         stale = set()
-        for entry in entries.values():
+        for entry in in_order(entries.values()):
             entry_pass = entry.get("pass") or last + 1  # not stamped yet: in no summary
             for effect in entry_effects(entry, zone):
                 where = (effect.kind, effect.key)

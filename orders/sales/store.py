@@ -59,7 +59,7 @@ class Collection_:
         return create_each(self.collection(), self.INDEXES) if self.INDEXES else []
 
 
-LEDGER = Collection_("sales_ledger", ["folded", "pass", "finished"])
+LEDGER = Collection_("sales_ledger", ["folded", "pass"])
 HOURS = Collection_("sales_hours", ["day", "month"])
 DAYS = Collection_("sales_days", ["month"])
 MONTHS = Collection_("sales_months", ["year"])
@@ -202,14 +202,6 @@ def decisions_before(cutoff, outcome: str, limit: int) -> list:
     if outcome == "commit":
         match.update(folded=True, folded_at={"$lt": cutoff})
     return [doc["_id"] for doc in LEDGER.collection().find(match, {"_id": 1}).limit(limit)]
-
-
-def unfinished_status_changes() -> list[dict]:
-    return list(LEDGER.collection().find({"finished": False}))
-
-
-def set_finished(entry_id) -> None:
-    LEDGER.collection().update_one({"_id": entry_id}, {"$set": {"finished": True}})
 
 
 def delete_entries(entry_ids: Iterable) -> int:

@@ -14,7 +14,6 @@ import pytest
 from pymongo import monitoring
 
 from orders import repository, sales, selectors, services, stats
-from orders.sales import store
 from orders.tests.conftest import on_the_wire
 from orders.tests.test_stats import ANCHOR, WINDOWS, build_shop
 from shopsite.timeutil import utcnow

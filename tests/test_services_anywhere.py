@@ -1,8 +1,8 @@
 """scripts/services.sh in a clone under a folder closed to other users (root's home is 0700):
-Redis, PostgreSQL and FerretDB start on spare ports with the clone's own state folder, FerretDB
-stores and reads through that PostgreSQL, logs at error level to a file rotated by size, and runs
-in a session of its own. Everything started here is stopped (and its cluster removed) at the end;
-the shared services are not touched."""
+Redis, PostgreSQL and FerretDB start on spare ports with the clone's own state folder and keep no
+descriptor of their caller; FerretDB stores and reads through that PostgreSQL, logs at error level
+to a file rotated by size, and runs in a session of its own. Everything started here is stopped
+(and its cluster removed) at the end; the shared services are not touched."""
 
 import os
 import shutil
@@ -37,7 +37,7 @@ def services(clone):
     }
     env.pop("SHOPSITE_STATE", None)  # the default: .services inside the clone
 
-    def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    def run(*args: str, timeout: float = 300, pass_fds=()) -> subprocess.CompletedProcess:
         return subprocess.run(
             ["bash", "scripts/services.sh", *args],
             cwd=clone,
@@ -45,6 +45,7 @@ def services(clone):
             capture_output=True,
             text=True,
             timeout=timeout,
+            pass_fds=pass_fds,
         )
 
     cluster = subprocess.run(
@@ -69,9 +70,16 @@ def test_a_clone_in_a_closed_folder_starts_its_services(services, clone):
     if os.geteuid() == 0:
         # The postgres user cannot enter the folder: the cluster lives where it can.
         assert not cluster.is_relative_to(clone), cluster
-    result = run("up", "redis", "postgres", "mongodb")
+    # The caller holds a file open (as `flock` holds its lock): no server may keep it.
+    held = clone.parent / "held-by-the-caller"
+    with held.open("w") as caller_fd:
+        result = run("up", "redis", "postgres", "mongodb", pass_fds=(caller_fd.fileno(),))
     assert result.returncode == 0, result.stderr
     assert (cluster / "data" / "PG_VERSION").is_file()
+    for name in ("redis", "postgres", "mongodb"):
+        pid = (clone / ".services" / name / "pid").read_text().strip()
+        fds = Path(f"/proc/{pid}/fd")
+        assert str(held) not in {os.readlink(fd) for fd in fds.iterdir()}, name
 
     assert redis.Redis(port=int(env["REDIS_PORT"])).ping()
     client = MongoClient(

@@ -20,6 +20,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from shopsite.mongo import ensure_indexes as create_each
 from shopsite.mongo import get_db
 from shopsite.mongo import parse_object_id as parse_id  # noqa: F401  (the app's id parser)
+from shopsite.timeutil import day_key, hour_key, minute_key
 
 COLLECTION = "orders"
 # Matched by equality: GIN indexes on FerretDB/PostgreSQL (shopsite/ferretdb_pg.py).
@@ -127,4 +128,13 @@ def scan_all() -> Iterator[dict]:
     streams on every server; a filter or pipeline over all orders can outlast the socket
     timeout on FerretDB)."""
     fields = {"created_at": 1, "customer": 1, "items": 1, "total_cents": 1, "quantity": 1}
-    return orders().find({}, {**fields, "status": 1}).batch_size(2000)
+    return orders().find({}, {**fields, "status": 1, "minute": 1}).batch_size(2000)
+
+
+def add_time_keys(doc: dict) -> None:
+    """Give an order stored without its UTC hour and minute keys (written behind the write path,
+    or by an older version) those keys, so lists find it by equality. From `created_at` alone:
+    a repeat or a race writes the same values."""
+    at = doc["created_at"]
+    keys = {"day": day_key(at), "hour": hour_key(at), "minute": minute_key(at)}
+    orders().update_one({"_id": doc["_id"]}, {"$set": keys})

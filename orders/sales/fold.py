@@ -161,7 +161,7 @@ def _rebuild(state: dict, lock) -> int:
     number = state.get("next", 1)
     store.set_state(next=number + 1, layout=None)
     pending_orders = {o["_id"] for e in store.all_entries() for o in e.get("orders", [])}
-    expected, seen, read = summaries_from_orders(pending_orders)
+    expected, seen, read = summaries_from_orders(pending_orders, add_keys=True)
     entries = list(store.all_entries())
     _add_unseen(expected, seen, entries)
     store.wipe()
@@ -179,10 +179,10 @@ def _rebuild(state: dict, lock) -> int:
     return read
 
 
-def summaries_from_orders(track: set) -> tuple[dict, dict, int]:
+def summaries_from_orders(track: set, *, add_keys: bool = False) -> tuple[dict, dict, int]:
     """Every summary of the stored orders as they are (statuses included): ({(kind, key):
     summary}, {order id: status} of the orders in `track`, recent ones, and those not placed;
-    how many orders)."""
+    how many orders). `add_keys`: give orders stored without their time keys those keys."""
     zone = shop_zone()
     expected: dict[tuple[str, str], dict] = {}
     seen: dict[ObjectId, str] = {}
@@ -190,6 +190,8 @@ def summaries_from_orders(track: set) -> tuple[dict, dict, int]:
     read = 0
     for order in repository.scan_all():
         read += 1
+        if add_keys and "minute" not in order:
+            repository.add_time_keys(order)
         status = order.get("status", "placed")
         if status != "placed" or order["_id"] in track or order["_id"].generation_time > horizon:
             seen[order["_id"]] = status

@@ -1,5 +1,6 @@
-"""The purchase journal's outcomes are forgotten once their intent is gone and they are old
-enough (committed: a minute, aborted: a day), by the recovery at most every
+"""The purchase journal's outcomes (its entries in the sales ledger) are forgotten once their
+intent is gone and they are old enough (committed: a minute after they were folded into the
+sales summaries, never before; aborted: a day), by the recovery at most every
 FORGET_OUTCOMES_EVERY_SECONDS, deleting by `_id` equalities in one command (seen on the wire)."""
 
 from datetime import timedelta
@@ -9,6 +10,7 @@ from bson import ObjectId
 
 from orders import purchase
 from orders import purchase_repository as journal
+from orders.sales import store
 from orders.tests.conftest import Commands, on_the_wire
 from shopsite.timeutil import utcnow
 
@@ -19,23 +21,25 @@ pytestmark = pytest.mark.usefixtures("redis_client")
 def deletes(mongo, monkeypatch):
     listener = Commands()
     monkeypatch.setattr(purchase, "_outcomes_forgotten_at", float("-inf"))
-    with on_the_wire(listener, monkeypatch, [journal]):
+    with on_the_wire(listener, monkeypatch, [journal, store]):
         yield listener
 
 
-def outcome(outcome: str, age: timedelta, *, intent: bool = False) -> ObjectId:
+def outcome(outcome: str, age: timedelta, *, intent: bool = False, folded: bool = True) -> ObjectId:
     now = utcnow()
-    doc = {"_id": ObjectId(), "outcome": outcome, "created_at": now - age}
+    doc = {"_id": ObjectId(), "outcome": outcome, "created_at": now - age, "folded": folded}
     if outcome == journal.COMMIT:
         doc["orders"] = [{"_id": ObjectId(), "customer": "Ada", "total_cents": 700}]
-    journal.outcomes().insert_one(doc)
+        if folded:
+            doc["folded_at"] = now - age
+    store.LEDGER.collection().insert_one(doc)
     if intent:  # still in progress (too young for the recovery to take it)
         journal.intent_insert({"_id": doc["_id"], "created_at": now, "quantities": []})
     return doc["_id"]
 
 
 def kept() -> set:
-    return {doc["_id"] for doc in journal.outcomes().find({}, {"_id": 1})}
+    return {doc["_id"] for doc in store.LEDGER.collection().find({}, {"_id": 1})}
 
 
 def test_old_outcomes_without_intent_are_deleted_by_id_in_one_command(deletes):
@@ -44,6 +48,8 @@ def test_old_outcomes_without_intent_are_deleted_by_id_in_one_command(deletes):
         outcome(journal.COMMIT, timedelta(minutes=5), intent=True),
         outcome(journal.COMMIT, timedelta(seconds=5)),
         outcome(journal.ABORT, timedelta(hours=1)),
+        # Not folded into the summaries yet: its figures live in it alone.
+        outcome(journal.COMMIT, timedelta(minutes=5), folded=False),
     }
     old_abort = outcome(journal.ABORT, timedelta(days=2))
 
@@ -51,7 +57,7 @@ def test_old_outcomes_without_intent_are_deleted_by_id_in_one_command(deletes):
 
     assert kept() == keep
     commands = [body for name, body in deletes.seen if name == "delete"]
-    assert [body["delete"] for body in commands] == [journal.OUTCOMES] * 2  # one per kind
+    assert [body["delete"] for body in commands] == [store.LEDGER.COLLECTION] * 2  # one per kind
     statements = [stmt["q"] for body in commands for stmt in body["deletes"]]
     assert sorted(map(str, (q["_id"] for q in statements))) == sorted(
         map(str, [*old_commits, old_abort])

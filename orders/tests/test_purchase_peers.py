@@ -5,6 +5,7 @@ marks the recovery settles); a page of a category is the same page."""
 
 import json
 
+import anyio.to_thread
 import pytest
 from django.conf import settings
 from fastapi.testclient import TestClient
@@ -90,3 +91,20 @@ def test_a_page_of_a_category_is_the_same_page(clients):
         assert page["count"] == mine["count"]
         assert page["results"] == mine["results"]
         assert (page["next"] is None) == (mine["next"] is None)
+
+
+def test_peers_serve_as_many_requests_at_once_as_they_are_told(monkeypatch):
+    """bench/overhead.py gives the peers shopsite's threads per worker (PEER_THREADS): FastAPI's
+    sync endpoints run in anyio's thread pool, 40 threads unless set."""
+    monkeypatch.setattr(common, "THREADS", 4)
+
+    async def tokens():
+        return {"tokens": anyio.to_thread.current_default_thread_limiter().total_tokens}
+
+    for app in (faithful.app, seed.app):
+        app.add_api_route("/_test/threads/", tokens)
+        try:
+            with TestClient(app) as client:
+                assert client.get("/_test/threads/").json() == {"tokens": 4}
+        finally:
+            app.router.routes.pop()

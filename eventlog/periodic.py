@@ -1,48 +1,64 @@
 """Periodic tasks the event worker process runs beside the outbox loop (e.g. the purchase
-recovery, orders.services.order_intents_recover).
+recovery and the sales ledger's folding).
 
-WORKER_PERIODIC_TASKS (settings) lists (dotted path of a function without arguments, interval in
-seconds). Every task runs once at start-up, then every interval, each in a background thread of its
-own, so a slow task (a summary refresh after a bulk import) never delays the outbox or another task
-(the purchase recovery); a failing task is logged and tried again next time.
+Apps register their tasks in AppConfig.ready() (`register(function, every_setting=...)`): the
+function takes no arguments and runs every `settings.<every_setting>` seconds. Every task runs
+once at start-up, then every interval, each in a background thread of its own, so a slow task
+(a fold after a bulk import) never delays the outbox or another task (the purchase recovery); a
+failing task is logged and tried again next time.
 """
 
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from django.conf import settings
-from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
+_REGISTERED: dict[str, tuple[Callable[[], object], str]] = {}
 
-def run_due(tasks: list[tuple[str, float]], last: dict[str, float]) -> None:
-    for path, every in tasks:
+
+def register(function: Callable[[], object], *, every_setting: str) -> None:
+    """Have the worker run `function` every settings.<every_setting> seconds."""
+    _REGISTERED[f"{function.__module__}.{function.__qualname__}"] = (function, every_setting)
+
+
+def registered() -> list[tuple[str, Callable[[], object], float]]:
+    """(name, function, interval in seconds) of every registered task."""
+    return [
+        (name, function, float(getattr(settings, setting)))
+        for name, (function, setting) in _REGISTERED.items()
+    ]
+
+
+def run_due(tasks: list[tuple[str, Callable, float]], last: dict[str, float]) -> None:
+    for name, function, every in tasks:
         now = time.monotonic()
-        if path in last and now - last[path] < every:
+        if name in last and now - last[name] < every:
             continue
-        last[path] = now
+        last[name] = now
         try:
-            import_string(path)()
+            function()
         except Exception:
-            logger.exception("periodic task %s failed; next try in %.1fs", path, every)
+            logger.exception("periodic task %s failed; next try in %.1fs", name, every)
 
 
-def start(stop_event: threading.Event) -> list[threading.Thread]:
-    """One thread per configured task; the caller joins them after setting stop_event."""
+def start(stop_event: threading.Event, tasks=None) -> list[threading.Thread]:
+    """One thread per task (default: the registered ones); the caller joins them after setting
+    stop_event."""
     threads = []
-    for path, every in settings.WORKER_PERIODIC_TASKS:
-        task = [(path, float(every))]
+    for task in registered() if tasks is None else tasks:
 
         def loop(task=task):
             last: dict[str, float] = {}
-            tick = max(0.1, task[0][1] / 4)
+            tick = max(0.1, task[2] / 4)
             while not stop_event.is_set():
-                run_due(task, last)
+                run_due([task], last)
                 stop_event.wait(tick)
 
-        thread = threading.Thread(target=loop, name=f"worker-periodic {path}", daemon=True)
+        thread = threading.Thread(target=loop, name=f"worker-periodic {task[0]}", daemon=True)
         thread.start()
         threads.append(thread)
     return threads

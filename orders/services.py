@@ -129,6 +129,12 @@ def sales_summaries_invalidate() -> None:
     sales.invalidate()
 
 
+def sales_fold() -> int:
+    """Fold the sales ledger into the summaries (the worker, every SALES_FOLD_EVERY_SECONDS),
+    rebuilding them first if their layout or time zone changed."""
+    return sales.refresh()
+
+
 def sales_summaries_refresh() -> int:
     """Rebuild the summaries if needed, then fold the ledger (start-up and after a restore)."""
     return sales.refresh()

@@ -4,7 +4,7 @@ left out). A new breakdown is a fold here plus its serializer."""
 from datetime import date, datetime
 
 from . import repository, sales
-from .sales.figures import FIGURES
+from .sales import FIGURES
 
 BREAKDOWNS = ("product", "category", "day", "weekday")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -17,15 +17,21 @@ def counting_task():
     ticks.append(time.monotonic())
 
 
-def test_a_slow_task_does_not_delay_another(settings):
-    settings.WORKER_PERIODIC_TASKS = [
-        ("eventlog.tests.test_periodic.blocking_task", 0.1),
-        ("eventlog.tests.test_periodic.counting_task", 0.1),
-    ]
+def test_the_apps_register_their_tasks():
+    names = {name for name, _, _ in periodic.registered()}
+    assert {
+        "orders.services.order_intents_recover",
+        "orders.services.order_status_changes_recover",
+        "orders.services.sales_fold",
+    } <= names
+
+
+def test_a_slow_task_does_not_delay_another():
+    tasks = [("blocking", blocking_task, 0.1), ("counting", counting_task, 0.1)]
     release.clear()
     ticks.clear()
     stop = threading.Event()
-    threads = periodic.start(stop)
+    threads = periodic.start(stop, tasks)
     try:
         time.sleep(1.0)
         # The blocking task is still inside its first run, yet the other kept its interval.

@@ -20,12 +20,12 @@ from datetime import date, datetime
 from django.conf import settings
 
 from . import store
-from .figures import DAY, HOUR
+from .figures import DAY, FIGURES, HOUR
 from .fold import LAYOUT, fold, invalidate, is_current, rebuild, verify
 from .read import Reader, Rebuilding, Window, day_start, split, window
 
 __all__ = [
-    "LAYOUT", "Rebuilding", "Window", "customer_totals", "day_start", "decision",
+    "FIGURES", "LAYOUT", "Rebuilding", "Window", "customer_totals", "day_start", "decision",
     "decisions_before", "decisions_forget", "fold",
     "invalidate", "is_current", "listed_days", "listed_hours", "purchase_decide", "rebuild",
     "refresh", "split", "status_decide",
@@ -133,8 +133,3 @@ def refresh() -> int:
     if not is_current(store.state()):
         rebuild()
     return fold(wait=settings.SALES_FOLD_LOCK_SECONDS)
-
-
-def worker_fold() -> int:
-    """The worker's periodic task."""
-    return refresh()

@@ -73,12 +73,6 @@ EVENT_WORKER_BATCH_SIZE = env_int("EVENT_WORKER_BATCH_SIZE", 500)
 EVENT_WORKER_CLAIM_IDLE_SECONDS = env_float("EVENT_WORKER_CLAIM_IDLE_SECONDS", 60.0)
 # How long a partial batch waits for more events (a trickle is written in fewer, larger rounds).
 EVENT_WORKER_LINGER_MS = env_int("EVENT_WORKER_LINGER_MS", 50)
-# Run by the worker process beside the outbox loop (eventlog/periodic.py): (function, every s).
-WORKER_PERIODIC_TASKS = [
-    ("orders.services.order_intents_recover", ORDER_INTENT_RECOVER_EVERY_SECONDS),
-    ("orders.sales.worker_fold", SALES_FOLD_EVERY_SECONDS),
-    ("orders.services.order_status_changes_recover", ORDER_INTENT_RECOVER_EVERY_SECONDS),
-]
 
 # Operator's view (home page, /healthz "warnings"): warn past these ages.
 OPS_OUTBOX_MAX_AGE_SECONDS = env_int("OPS_OUTBOX_MAX_AGE_SECONDS", 300)

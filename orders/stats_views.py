@@ -6,7 +6,7 @@ API; every chart has a table of the same figures for screen readers and for peop
 JavaScript. Money travels as plain amounts; the page formats it in the shop's locale.
 """
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django import forms
 from django.http import HttpResponseBadRequest
@@ -16,10 +16,11 @@ from django.views.decorators.http import require_GET
 from sessions_app.permissions import staff_required
 from shopsite.csv_export import csv_link, csv_response, wants_csv_page
 from shopsite.money import cents_to_str
-from shopsite.timeutil import utcnow
+from shopsite.timeutil import shop_zone, utcnow
 
-from . import stats
+from . import sales, stats
 from .exports import SALES_HEADERS, sales_rows
+from .sales import day_start
 
 TOP_ROWS = 10
 RECENT_ORDERS = 10
@@ -61,14 +62,11 @@ class SalesForm(forms.Form):
         return data
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
-
-
 @require_GET
 @staff_required
 def sales_dashboard(request):
-    today = utcnow().date()
+    # Dates are the shop's days: from its midnight (day_start) to the next one.
+    today = utcnow().astimezone(shop_zone()).date()
     initial = {"start": today - timedelta(days=29), "end": today}
     form = SalesForm({**{k: v.isoformat() for k, v in initial.items()}, **request.GET.dict()})
     context = {"form": form}
@@ -76,16 +74,18 @@ def sales_dashboard(request):
         return render(request, "orders/sales.html", context, status=400)
 
     first_day, last_day = form.cleaned_data["start"], form.cleaned_data["end"]
-    start, end = _midnight(first_day), _midnight(last_day + timedelta(days=1))
+    start, end = day_start(first_day), day_start(last_day + timedelta(days=1))
     if wants_csv_page(request):
         return _sales_csv(request, start, end, f"{first_day}_{last_day}")
-    totals = stats.sold_totals(start, end)
-    days = stats.sold_breakdown(start, end, "day")
+    period = sales.window(start, end)  # one walk for every panel
+    totals = stats.totals(period)
+    days = stats.breakdown(period, "day")
     # The period of the same length just before: the day chart's faint comparison series.
     span = last_day - first_day + timedelta(days=1)
-    previous_days = stats.sold_breakdown(_midnight(first_day - span), start, "day")
-    products = stats.sold_breakdown(start, end, "product", limit=TOP_ROWS)
-    categories = stats.sold_breakdown(start, end, "category", limit=TOP_ROWS)
+    before = sales.window(day_start(first_day - span), start, lines=False)
+    previous_days = stats.breakdown(before, "day")
+    products = stats.breakdown(period, "product", limit=TOP_ROWS)
+    categories = stats.breakdown(period, "category", limit=TOP_ROWS)
     context.update(
         start=start,
         end=end,
@@ -96,7 +96,7 @@ def sales_dashboard(request):
         csv_urls={table: csv_link(request, table=table) for table in CSV_TABLES},
         top_customers=[
             {**row, "revenue": cents_to_str(row["revenue_cents"])}
-            for row in stats.top_customers(start, end, limit=TOP_ROWS)
+            for row in stats.breakdown(period, "customer", limit=TOP_ROWS)
         ],
     )
 

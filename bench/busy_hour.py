@@ -65,8 +65,8 @@ def main() -> None:
     growth.configure(args.db)
     growth.reset_database()
 
-    from orders import selectors, summaries
-    from orders import summary_repository as store
+    from orders import selectors, services
+    from orders.sales import store
     from shopsite.timeutil import hour_key
 
     rng = random.Random(7)
@@ -85,13 +85,13 @@ def main() -> None:
     placed = 0
     for size in (int(s) for s in args.sizes.split(",")):
         place(size - placed - 1)
-        summaries.refresh_all()
+        services.sales_summaries_refresh()
         place(1)  # dirty again
         placed = size
         doc_kib = len(str(store.HOURS.collection().find_one({"_id": hour}))) / 1024
         for state in ("dirty", "clean"):
             if state == "clean":
-                summaries.refresh_all()
+                services.sales_summaries_refresh()
             for name, read in reads.items():
                 p50, peak = measure(read, args.repeat)
                 line = f"{size:>7} {state:<6} {name:<27} {p50:>8.1f} {peak:>9.2f}"

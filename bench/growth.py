@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.growth --sizes 500,2000 --repeat 3
     .venv/bin/python -m bench.growth --db shop_1m --sizes 1000000 --import-only   # then:
     .venv/bin/python -m bench.growth --db shop_1m --sizes 1000000 --keep          # time it
+    .venv/bin/python -m bench.growth --sizes 6000 --after-import 18000     # reads at once after
 
 Orders are imported through the services (orders.services.orders_place_bulk: the purchase, with
 its stock locks, sales ledger entry and events), past-dated over the last --days days, with random
@@ -271,6 +272,12 @@ def main() -> None:
     parser.add_argument(
         "--import-only", action="store_true", help="import up to the largest size, time nothing"
     )
+    parser.add_argument(
+        "--after-import", type=int, default=0, metavar="N",
+        help="at each size, after timing the settled reads, import N more past-dated orders in "
+        "bulks of --import-batch and time every read again at once",
+    )  # fmt: skip
+    parser.add_argument("--import-batch", type=int, default=500)
     args = parser.parse_args()
     sizes = sorted(int(size) for size in args.sizes.split(","))
 
@@ -290,6 +297,7 @@ def main() -> None:
     )
     rng = random.Random(args.seed)
     results: dict[str, dict[int, list[float]]] = {}
+    after: dict[str, dict[int, list[float]]] = {}  # at once after an --after-import import
     imported = stored_orders() if args.keep else 0
     try:
         for size in sizes:
@@ -320,11 +328,31 @@ def main() -> None:
                         srv.url, cookie, method, path, repeat=args.repeat, product_ids=product_ids
                     )
                     results.setdefault(label, {})[size] = latencies
+                if args.after_import:
+                    seconds = import_orders(
+                        args.after_import, product_ids=product_ids, customers=args.customers,
+                        days=args.days, batch=args.import_batch, rng=rng,
+                    )  # fmt: skip
+                    imported += args.after_import
+                    print(
+                        f"  then {args.after_import:,} more in bulks of {args.import_batch} "
+                        f"({args.after_import / seconds:,.0f} orders/s), every read timed at once; "
+                        f"load {os.getloadavg()}",
+                        flush=True,
+                    )
+                    for label, method, path in cases:
+                        latencies = time_read(
+                            srv.url, cookie, method, path, repeat=args.repeat,
+                            product_ids=product_ids,
+                        )  # fmt: skip
+                        after.setdefault(label, {})[size] = latencies
     finally:
         worker.terminate()
         worker.wait(timeout=120)  # it finishes the summary refresh it is in
     if results:
         print_table(results, sizes)
+    if after:
+        print_after(results, after, sizes)
 
 
 def print_table(results: dict[str, dict[int, list[float]]], sizes: list[int]) -> None:
@@ -339,6 +367,23 @@ def print_table(results: dict[str, dict[int, list[float]]], sizes: list[int]) ->
         )
         ratio = max(medians.values()) / max(min(medians.values()), 0.001)
         print(f"{label:36}{cells}{ratio:>17.2f}x")
+
+
+def print_after(settled, after, sizes: list[int]) -> None:
+    """Each read settled and at once after the import, p50 ms and their ratio, per size."""
+    print()
+    head = f"{'read (p50 ms)':36}" + "".join(
+        f"{f'{s:,} settled':>16}{'after import':>14}{'ratio':>8}" for s in sizes
+    )
+    print(head)
+    print("-" * len(head))
+    for label, by_size in after.items():
+        cells = ""
+        for size in sizes:
+            before = statistics.median(settled[label][size])
+            then = statistics.median(by_size[size])
+            cells += f"{before:>16.1f}{then:>14.1f}{then / max(before, 0.001):>7.2f}x"
+        print(f"{label:36}{cells}")
 
 
 if __name__ == "__main__":

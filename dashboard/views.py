@@ -2,7 +2,7 @@
 panel read through its app's selectors; an outage of one backend degrades only its panel."""
 
 import logging
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.shortcuts import render
@@ -15,7 +15,7 @@ from sessions_app.permissions import staff_required
 from shopsite.errors import backend_of
 from shopsite.health import ago, check_all
 from shopsite.money import cents_to_str
-from shopsite.timeutil import utcnow
+from shopsite.timeutil import shop_zone, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +38,16 @@ def _panel(load, backend: str, health: dict) -> dict:
         return {"ok": False, "backend": backend}
 
 
+def _shop_today(now: datetime) -> tuple[date, datetime]:
+    """The shop's today (SHOP_TIME_ZONE) and the UTC moment it began: a day may last 23 or 25
+    hours and begin on a half or quarter hour, so its midnight comes from zoneinfo."""
+    today = now.astimezone(shop_zone()).date()
+    return today, datetime.combine(today, time(0), tzinfo=shop_zone()).astimezone(UTC)
+
+
 def _today_sales() -> dict:
     now = utcnow()
-    midnight = datetime.combine(now.date(), time(0), tzinfo=UTC)
+    today, midnight = _shop_today(now)
     totals = order_selectors.orders_sold_totals(start=midnight, end=now + timedelta(milliseconds=1))
     latest = [
         {
@@ -53,7 +60,7 @@ def _today_sales() -> dict:
         for order in order_selectors.orders_recent(limit=HOME_LIST_SIZE)
     ]
     return {
-        "day": midnight.date(),
+        "day": today,
         "orders": totals["orders"],
         "units": totals["total_quantity"],
         "revenue": cents_to_str(totals["revenue_cents"]),
@@ -97,6 +104,8 @@ def dashboard_home(request):
             "worker_seen": ago(health["outbox"].get("worker_age_seconds")),
             "backup_age": ago(health["backup"].get("age_seconds")),
         },
+        # The heading's day, also while the sales panel is down.
+        "today": _shop_today(utcnow())[0],
         "sales": _panel(_today_sales, "mongodb", health),
         "low_stock": _panel(_low_stock, "mongodb", health),
         "events": _panel(_latest_events, "cassandra", health),

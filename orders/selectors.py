@@ -50,8 +50,8 @@ def _count(doc: dict | None, status: str | None) -> int:
 
 
 @dataclass
-class _Unit:
-    """A shop day, a UTC hour or a UTC minute of orders in [a, b), newest first, with its exact
+class _Slice:
+    """A slice of time of orders: a shop day, a UTC hour or a UTC minute, [a, b), with its exact
     count (`status`: of that status only)."""
 
     kind: str  # "day", "hour", "minute"
@@ -62,7 +62,7 @@ class _Unit:
     status: str | None
     per_minute: list | None = None
 
-    def parts(self) -> list["_Unit"] | None:
+    def parts(self) -> list["_Slice"] | None:
         if self.kind == "day":
             return _hour_units(self.key, self.a, self.b, self.status)
         if self.kind == "hour" and self.per_minute and self.count > MINUTE_WALK_ABOVE:
@@ -79,7 +79,7 @@ class _Unit:
         return repository.newest_first(docs)
 
 
-def _day_units(since: datetime, status: str | None) -> Iterator[_Unit]:
+def _day_units(since: datetime, status: str | None) -> Iterator[_Slice]:
     """The shop's days from today back to the one `since` falls in, newest first."""
     zone = shop_zone()
     today = utcnow().astimezone(zone).date()
@@ -92,11 +92,11 @@ def _day_units(since: datetime, status: str | None) -> Iterator[_Unit]:
         if a > sales.day_start(day):  # the first, cut by `since`: counted hour by hour
             count = sum(unit.count for unit in _hour_units(day.isoformat(), a, b, status))
         if count:
-            yield _Unit("day", day.isoformat(), a, b, count, status)
+            yield _Slice("day", day.isoformat(), a, b, count, status)
         day -= timedelta(days=1)
 
 
-def _hour_units(day: str, a: datetime, b: datetime, status: str | None) -> list[_Unit]:
+def _hour_units(day: str, a: datetime, b: datetime, status: str | None) -> list[_Slice]:
     """A shop day's UTC hours in [a, b), newest first; an hour cut by a or b (a day that begins
     on a half hour, or `since`) is counted from its minutes."""
     hours = sales.listed_hours(a, b)
@@ -116,15 +116,15 @@ def _hour_units(day: str, a: datetime, b: datetime, status: str | None) -> list[
         elif status is None and per_minute:
             count = sum(u.count for u in _minute_units(key, lo, hi, per_minute))
         elif doc:
-            count = len(_Unit("hour", key, lo, hi, 0, status).orders())
+            count = len(_Slice("hour", key, lo, hi, 0, status).orders())
         else:
             count = 0
         if count:
-            units.append(_Unit("hour", key, lo, hi, count, status, per_minute))
+            units.append(_Slice("hour", key, lo, hi, count, status, per_minute))
     return units
 
 
-def _minute_units(hour: str, a: datetime, b: datetime, per_minute: list) -> list[_Unit]:
+def _minute_units(hour: str, a: datetime, b: datetime, per_minute: list) -> list[_Slice]:
     begins = parse_iso(hour + ":00")
     units = []
     for minute in reversed(range(60)):
@@ -134,9 +134,9 @@ def _minute_units(hour: str, a: datetime, b: datetime, per_minute: list) -> list
             continue
         key = minute_key(lo)
         if a <= lo and hi <= b:
-            units.append(_Unit("minute", key, lo, hi, per_minute[minute], None))
+            units.append(_Slice("minute", key, lo, hi, per_minute[minute], None))
         else:  # cut by `since`
-            cut = _Unit("minute", key, max(a, lo), min(b, hi), 0, None)
+            cut = _Slice("minute", key, max(a, lo), min(b, hi), 0, None)
             cut.count = len(cut.orders())
             if cut.count:
                 units.append(cut)

@@ -2,9 +2,11 @@
 the serving gunicorn worker is killed (os._exit) at each step of the cancel of a single-item and
 a multi-item order, the recovery runs, and then the order is cancelled, every product's stock +
 sold (orders not cancelled) = its initial stock with no stock mark left, and the event log holds
-exactly one order_cancelled for it. A cancel sent again answers 200 and gives nothing more."""
+exactly one order_cancelled for it. A cancel sent again answers 200 and gives nothing more.
+The same server also takes racing cancels (and fulfils) from its two worker processes."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -123,3 +125,35 @@ def test_a_retry_before_the_recovery_finishes_the_cancel(server, products, mongo
     assert again.json()["status"] == "cancelled"
     services.order_status_changes_recover(older_than_seconds=0)
     assert_consistent(mongo, products, [order["id"]])
+
+
+def test_twenty_cancels_over_http_from_two_processes_return_the_stock_once(server, products, mongo):
+    order = place(server, products, MULTI)
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(lambda _: cancel(server, order["id"]), range(20)))
+    assert [a.status_code for a in answers] == [200] * 20, [a.text for a in answers]
+    assert {a.json()["status"] for a in answers} == {"cancelled"}
+    assert_consistent(mongo, products, [order["id"]])
+
+
+def test_cancels_racing_fulfils_over_http_one_change_wins(server, products, mongo):
+    order = place(server, products, MULTI)
+
+    def one(index):
+        if index % 2:
+            return cancel(server, order["id"])
+        return httpx.post(
+            f"{server.url}/orders/{order['id']}/fulfil/", headers=server.auth, timeout=30
+        )
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(one, range(16)))
+    final = mongo["orders"].find_one({"_id": ObjectId(order["id"])})["status"]
+    assert final in ("cancelled", "fulfilled")
+    for answer in answers:
+        if answer.status_code == 200:
+            assert answer.json()["status"] == final
+        else:  # the other change: refused, naming the status that won
+            assert answer.status_code == 409, answer.text
+            assert answer.json()["status"] == final
+    assert_consistent(mongo, products, [order["id"]] if final == "cancelled" else [])

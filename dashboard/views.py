@@ -56,6 +56,7 @@ def _today_sales() -> dict:
             "total": cents_to_str(order["total_cents"]),
             "total_cents": order["total_cents"],
             "created_at": order["created_at"],
+            "status": order_selectors.order_status(order),
         }
         for order in order_selectors.orders_recent(limit=HOME_LIST_SIZE)
     ]

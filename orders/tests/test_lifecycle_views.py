@@ -204,3 +204,6 @@ def test_home_shows_how_many_orders_wait(staff_browser, staff_user):
     services.order_cancel(order_id=ids[1], user_id=staff_user.pk)
     html = page(staff_browser, "/dashboard/")
     assert 'aria-label="2 orders to fulfil">2</a>' in html
+    # The latest orders list marks the cancelled one.
+    assert html.count('<tr class="order-cancelled">') == 1
+    assert html.count('<span class="badge badge-failed">cancelled</span>') == 1

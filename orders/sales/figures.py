@@ -126,21 +126,45 @@ def in_order(entries) -> list[dict]:
     return sorted(entries, key=lambda entry: entry.get("outcome") != "commit")
 
 
-def add(kind: str, summary: dict | None, delta: dict) -> dict:
-    """The summary of `kind` with `delta` added (a new dict; `summary` None is empty)."""
-    out = dict(summary or {})
+def open_summary(kind: str, doc: dict | None) -> dict:
+    """A summary to add to in place (its rows keyed): add_into, then close_summary."""
+    out = dict(doc or {})
+    if kind.endswith("_lines"):
+        for part, (key, _) in LINES.items():
+            out[part] = {row[key]: dict(row) for row in out.get(part, [])}
+    return out
+
+
+def add_into(kind: str, acc: dict, delta: dict) -> None:
+    """Add `delta` to an opened summary (in place: a rebuild adds millions of deltas)."""
     if kind.endswith("_lines"):
         for part in LINES:
-            out[part] = add_rows(part, out.get(part, []), delta.get(part, {}).values())
-        return out
+            add_rows_into(part, acc.setdefault(part, {}), delta.get(part, {}).values())
+        return
     if kind == CUSTOMER:
-        return _add_customer(out, delta)
+        _add_customer(acc, delta)
+        return
     for name, value in delta.items():
         if name in ("per_minute", "quarters"):
-            out[name] = _add_lists(out.get(name), value)
+            acc[name] = _add_lists(acc.get(name), value)
         else:
-            out[name] = out.get(name, 0) + value
-    return out
+            acc[name] = acc.get(name, 0) + value
+
+
+def close_summary(kind: str, acc: dict) -> dict:
+    """The stored shape of an opened summary: rows as lists, rows summing to nothing dropped."""
+    if kind.endswith("_lines"):
+        for part, (_, numbers) in LINES.items():
+            rows = acc.get(part, {}).values()
+            acc[part] = [row for row in rows if any(row[name] for name in numbers)]
+    return acc
+
+
+def add(kind: str, summary: dict | None, delta: dict) -> dict:
+    """The summary of `kind` with `delta` added (a new dict; `summary` None is empty)."""
+    acc = open_summary(kind, summary)
+    add_into(kind, acc, delta)
+    return close_summary(kind, acc)
 
 
 def _add_lists(old, new):

@@ -22,7 +22,15 @@ from shopsite.timeutil import shop_zone, utcnow
 
 from .. import repository
 from . import store
-from .figures import CUSTOMER, add, entry_effects, in_order, order_effects
+from .figures import (
+    CUSTOMER,
+    add_into,
+    close_summary,
+    entry_effects,
+    in_order,
+    open_summary,
+    order_effects,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -104,9 +112,10 @@ def _write(touched, number: int, lock, entries: list[dict]) -> None:
         fresh = [delta for entry_pass, delta in deltas if have < entry_pass]
         if not fresh:
             continue
-        summary = stored
+        summary = open_summary(kind, stored)
         for delta in fresh:
-            summary = add(kind, summary, delta)
+            add_into(kind, summary, delta)
+        summary = close_summary(kind, summary)
         if kind == CUSTOMER and summary.pop("stale_times", False):
             summary = customer_times(key, summary, cancelled_ids(entries))
         summary["pass"] = number
@@ -166,6 +175,7 @@ def _rebuild(state: dict, lock) -> int:
     _add_unseen(expected, seen, entries)
     store.wipe()
     for (kind, key), summary in sorted(expected.items()):
+        summary = close_summary(kind, summary)
         if kind == CUSTOMER and summary.pop("stale_times", False):
             summary = customer_times(key, summary, set())
         summary["pass"] = number
@@ -181,7 +191,7 @@ def _rebuild(state: dict, lock) -> int:
 
 def summaries_from_orders(track: set, *, add_keys: bool = False) -> tuple[dict, dict, int]:
     """Every summary of the stored orders as they are (statuses included): ({(kind, key):
-    summary}, {order id: status} of the orders in `track`, recent ones, and those not placed;
+    opened summary}, {order id: status} of the orders in `track`, recent ones, and those not placed;
     how many orders). `add_keys`: give orders stored without their time keys those keys."""
     zone = shop_zone()
     expected: dict[tuple[str, str], dict] = {}
@@ -196,8 +206,7 @@ def summaries_from_orders(track: set, *, add_keys: bool = False) -> tuple[dict, 
         if status != "placed" or order["_id"] in track or order["_id"].generation_time > horizon:
             seen[order["_id"]] = status
         for effect in _order_as_is(order, status, zone):
-            key = (effect.kind, effect.key)
-            expected[key] = add(effect.kind, expected.get(key), effect.delta)
+            _add_to(expected, effect)
     return expected, seen, read
 
 
@@ -233,15 +242,23 @@ def _add_unseen(expected: dict, seen: dict, entries: list[dict]) -> None:
         else:
             continue
         for effect in effects:
-            key = (effect.kind, effect.key)
-            expected[key] = add(effect.kind, expected.get(key), effect.delta)
+            _add_to(expected, effect)
+
+
+def _add_to(opened: dict, effect) -> None:
+    """Add an effect to a map of opened summaries (figures.open_summary)."""
+    key = (effect.kind, effect.key)
+    if key not in opened:
+        opened[key] = open_summary(effect.kind, None)
+    add_into(effect.kind, opened[key], effect.delta)
 
 
 def verify() -> list[str]:
     """What differs between the stored summaries and the orders (after a fold of the ledger).
     Entries of purchases still in flight show as differences: run it on a quiet store."""
     fold(wait=settings.SALES_FOLD_LOCK_SECONDS)
-    expected, _, _ = summaries_from_orders(set())
+    opened, _, _ = summaries_from_orders(set())
+    expected = {key: close_summary(key[0], summary) for key, summary in opened.items()}
     differences = []
     for kind, (where, prefix) in store.PLACES.items():
         stored = {

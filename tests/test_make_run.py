@@ -141,13 +141,16 @@ class MakeRun:
         )
 
     def wait_serving(self, timeout: float = 300) -> None:
+        """Until gunicorn answers and the event worker has gone round its loop once (its
+        heartbeat, shown by /healthz): by then both handle TERM in their own way."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log.read_text()[-3000:]
             try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=5).status_code:
+                health = httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=5).json()
+                if health["outbox"].get("worker_last_seen"):
                     return
-            except httpx.TransportError:
+            except (httpx.TransportError, ValueError):
                 pass
             time.sleep(0.5)
         tail = self.log.read_text()[-3000:]
@@ -167,7 +170,8 @@ class MakeRun:
 
 @pytest.fixture
 def stores(_mongo_session, redis_client, cassandra_keyspace):
-    """The test run's database, Redis db and keyspace, ready for make run's init commands."""
+    """The test run's database, Redis db (flushed: no event worker heartbeat yet) and keyspace,
+    ready for make run's init commands."""
 
 
 def test_make_run_listens_on_loopback_and_a_hang_up_stops_everything(repo, stores, tmp_path):

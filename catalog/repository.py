@@ -221,6 +221,18 @@ def stock_unmark(product_id: ObjectId, *, marks: list[str], fence: int, now) -> 
     )
 
 
+def stock_give_back_marked(
+    product_id: ObjectId, quantity: int, *, mark: str, fence: int, now
+) -> dict | None:
+    """Add `quantity` back (a cancelled order's) unless already done for `mark`; the document
+    after, or None (missing, given back already, or fenced off)."""
+    return products().find_one_and_update(
+        _fenced({"_id": product_id, MARKS: {"$ne": mark}}, fence),
+        _fence_set({"$inc": {"stock": quantity}, "$push": {MARKS: mark}}, fence, now),
+        return_document=ReturnDocument.AFTER,
+    )
+
+
 def fence_raise(product_id: ObjectId, *, fence: int, now) -> None:
     """Raise the product's fence to `fence` (no other change): a stalled holder's later write is
     then rejected even if nobody else wrote in between."""

@@ -316,12 +316,17 @@ def stock_changes_record(
         _record_stock_changed(oid, before, after, reason, user_id, batch=batch, **extra)
 
 
-def stock_give_back(*, quantities: dict[ObjectId, int], change_id: str) -> dict[ObjectId, tuple]:
+def stock_give_back(
+    *, quantities: dict[ObjectId, int], change_id: str, due: Callable[[], bool]
+) -> dict[ObjectId, tuple]:
     """Put a cancelled order's quantities back, exactly once per product for `change_id` (marked
-    like a take; stock_unmark forgets the marks once the change is finished). A product deleted
+    like a take; stock_unmark forgets the marks once the change is done), if `due()` still says
+    so once the locks are held (after the marks are forgotten it must say no). A product deleted
     since gets nothing. Returns {product: (stock before, stock after)} of those changed now."""
     changed = {}
     with stock_locks(quantities) as fence:
+        if not due():
+            return changed
         now = utcnow()
         for oid, quantity in quantities.items():
             mark = stock_mark(change_id, quantity)

@@ -25,6 +25,8 @@ CONTRACT_OPERATIONS = [
     ("get", "/orders/recent/"),
     ("get", "/orders/"),
     ("get", "/orders/{id}/"),
+    ("post", "/orders/{id}/fulfil/"),
+    ("post", "/orders/{id}/cancel/"),
     ("get", "/stats/sold/"),
     ("get", "/stats/customer/{name}"),
     ("post", "/session/{user_id}/"),

@@ -201,6 +201,8 @@ def reads(url: str, *, product: dict, customer: str) -> list[tuple[str, str, str
     found += [
         ("stats customer", "GET", f"/stats/customer/{customer}"),
         ("POST /orders/", "POST", "/orders/"),
+        ("POST /orders/{id}/cancel/", "CANCEL", "/orders/{id}/cancel/"),
+        ("stats sold 30d day, after cancels", "GET", "/stats/sold/?by=day"),
         ("page home", "PAGE", "/dashboard/"),
         (
             "page products by category",
@@ -223,10 +225,20 @@ class SessionLost(Exception):
 def time_read(url, cookie, method, path, *, repeat: int, product_ids) -> list[float]:
     """`repeat` sequential requests after one warm-up; their latencies in ms."""
     rng = random.Random(len(path))
+    # A cancel needs a placed order each time: the newest placed ones (one page holds enough).
+    placed = []
+    if method == "CANCEL":
+        page = get_json(url, f"/orders/?days=30&status=placed&page_size={repeat + 1}")
+        placed = [order["id"] for order in page["results"]]
 
     async def make(client: httpx.AsyncClient):
         headers = {"Cookie": cookie} if method == "PAGE" else dict(AUTH)
-        if method == "POST":
+        if method == "CANCEL":
+            response = await client.post(
+                path.format(id=placed.pop()), json={"reason": "bench"}, headers=headers
+            )
+            expected = 200
+        elif method == "POST":
             pid = str(rng.choice(product_ids))
             body = {"customer": "bench-post", "items": [{"product_id": pid, "quantity": 1}]}
             response = await client.post(path, json=body, headers=headers)

@@ -20,9 +20,12 @@ from .exceptions import CustomerNotFound, OrderNotFound
 STATUSES = ("placed", "fulfilled", "cancelled")
 # An hour with more orders than this is walked minute by minute (a page then reads a minute).
 MINUTE_WALK_ABOVE = 100
+# A shop day that is a UTC day, with at most this many orders, is read whole by `day`.
+SMALL_DAY = 100
+ONE_DAY = timedelta(days=1)
 ONE_HOUR = timedelta(hours=1)
 ONE_MINUTE = timedelta(minutes=1)
-# orders_recent looks this many days back at most.
+# orders_recent looks this many days back at most (reading a month's day counts at a time).
 RECENT_DAYS_MAX = 3650
 
 
@@ -60,17 +63,26 @@ class _Slice:
     b: datetime
     count: int
     status: str | None
+    counts: sales.ListCounts
     per_minute: list | None = None
 
     def parts(self) -> list["_Slice"] | None:
-        if self.kind == "day":
-            return _hour_units(self.key, self.a, self.b, self.status)
+        if self.kind == "day" and not (self.count <= SMALL_DAY and self._one_utc_day()):
+            return _hour_units(self.a, self.b, self.status, self.counts)
         if self.kind == "hour" and self.per_minute and self.count > MINUTE_WALK_ABOVE:
-            return _minute_units(self.key, self.a, self.b, self.per_minute)
+            return _minute_units(self.key, self.a, self.b, self.per_minute, self.counts)
         return None
 
+    def _one_utc_day(self) -> bool:
+        """A shop day that is a UTC day (the shop's zone is UTC that day): read by `day`."""
+        return self.a.hour == self.a.minute == 0 and self.b - self.a == ONE_DAY
+
     def orders(self) -> list[dict]:
-        find = repository.find_hour if self.kind == "hour" else repository.find_minute
+        find = {
+            "day": lambda key: repository.find_day(self.a.date().isoformat()),
+            "hour": repository.find_hour,
+            "minute": repository.find_minute,
+        }[self.kind]
         docs = [
             doc for doc in find(self.key)
             if self.a <= as_utc(doc["created_at"]) < self.b
@@ -79,27 +91,26 @@ class _Slice:
         return repository.newest_first(docs)
 
 
-def _day_units(since: datetime, status: str | None) -> Iterator[_Slice]:
-    """The shop's days from today back to the one `since` falls in, newest first."""
+def _day_units(since: datetime, status: str | None, counts) -> Iterator[_Slice]:
+    """The shop's days from today back to the one `since` falls in, newest first, their counts
+    read a month at a time as the walk reaches them."""
     zone = shop_zone()
     today = utcnow().astimezone(zone).date()
     first = as_utc(since).astimezone(zone).date()
-    counts = sales.listed_days(first, today + timedelta(days=1))
     day = today + timedelta(days=1)  # orders may be stamped a little ahead of this clock
     while day >= first:
         a, b = max(sales.day_start(day), since), sales.day_start(day + timedelta(days=1))
-        count = _count(counts.get(day.isoformat()), status)
-        if a > sales.day_start(day):  # the first, cut by `since`: counted hour by hour
-            count = sum(unit.count for unit in _hour_units(day.isoformat(), a, b, status))
+        count = _count(counts.day(day), status)
+        if count and a > sales.day_start(day):  # the first, cut by `since`: hour by hour
+            count = sum(unit.count for unit in _hour_units(a, b, status, counts))
         if count:
-            yield _Slice("day", day.isoformat(), a, b, count, status)
+            yield _Slice("day", day.isoformat(), a, b, count, status, counts)
         day -= timedelta(days=1)
 
 
-def _hour_units(day: str, a: datetime, b: datetime, status: str | None) -> list[_Slice]:
-    """A shop day's UTC hours in [a, b), newest first; an hour cut by a or b (a day that begins
-    on a half hour, or `since`) is counted from its minutes."""
-    hours = sales.listed_hours(a, b)
+def _hour_units(a: datetime, b: datetime, status: str | None, counts) -> list[_Slice]:
+    """The UTC hours in [a, b) (part of a shop day), newest first; an hour cut by a or b (a day
+    that begins on a half hour, or `since`) is counted from its minutes."""
     units = []
     cursor = a.replace(minute=0, second=0, microsecond=0)
     starts = []
@@ -108,23 +119,23 @@ def _hour_units(day: str, a: datetime, b: datetime, status: str | None) -> list[
         cursor += ONE_HOUR
     for begins in reversed(starts):
         key = begins.strftime("%Y-%m-%dT%H")
-        doc = hours.get(key)
+        doc = counts.hours(key[:10]).get(key)
         lo, hi = max(a, begins), min(b, begins + ONE_HOUR)
         per_minute = (doc or {}).get("per_minute")
+        if not doc:
+            continue
         if lo == begins and hi == begins + ONE_HOUR:
             count = _count(doc, status)
         elif status is None and per_minute:
-            count = sum(u.count for u in _minute_units(key, lo, hi, per_minute))
-        elif doc:
-            count = len(_Slice("hour", key, lo, hi, 0, status).orders())
+            count = sum(u.count for u in _minute_units(key, lo, hi, per_minute, counts))
         else:
-            count = 0
+            count = len(_Slice("hour", key, lo, hi, 0, status, counts).orders())
         if count:
-            units.append(_Slice("hour", key, lo, hi, count, status, per_minute))
+            units.append(_Slice("hour", key, lo, hi, count, status, counts, per_minute))
     return units
 
 
-def _minute_units(hour: str, a: datetime, b: datetime, per_minute: list) -> list[_Slice]:
+def _minute_units(hour: str, a: datetime, b: datetime, per_minute: list, counts) -> list[_Slice]:
     begins = parse_iso(hour + ":00")
     units = []
     for minute in reversed(range(60)):
@@ -134,9 +145,9 @@ def _minute_units(hour: str, a: datetime, b: datetime, per_minute: list) -> list
             continue
         key = minute_key(lo)
         if a <= lo and hi <= b:
-            units.append(_Slice("minute", key, lo, hi, per_minute[minute], None))
+            units.append(_Slice("minute", key, lo, hi, per_minute[minute], None, counts))
         else:  # cut by `since`
-            cut = _Slice("minute", key, max(a, lo), min(b, hi), 0, None)
+            cut = _Slice("minute", key, max(a, lo), min(b, hi), 0, None, counts)
             cut.count = len(cut.orders())
             if cut.count:
                 units.append(cut)
@@ -159,19 +170,17 @@ def _walk(units, skip: int = 0, *, page: bool = True) -> Iterator[dict]:
 
 
 def orders_recent(*, limit: int = 100) -> list[dict]:
-    """The `limit` newest orders: the last month's, looking further back while too few."""
-    days = 31
-    while True:
-        found = list(itertools.islice(_window(days, None, None).iterate(), limit))
-        if len(found) >= limit or days >= RECENT_DAYS_MAX:
-            return found
-        days = min(days * 4, RECENT_DAYS_MAX)
+    """The `limit` newest orders: the days walked newest first until enough."""
+    window = _Window(utcnow() - timedelta(days=RECENT_DAYS_MAX), None, None, count=False)
+    return list(itertools.islice(window.iterate(), limit))
 
 
 class _Window:
     """The orders since a moment (optionally one customer's, one status), newest first."""
 
-    def __init__(self, since: datetime, customer: str | None, status: str | None):
+    def __init__(
+        self, since: datetime, customer: str | None, status: str | None, *, count: bool = True
+    ):
         self.customer, self.status = customer, status
         if customer is not None:
             docs = [
@@ -181,8 +190,9 @@ class _Window:
             ]  # fmt: skip
             self.docs = repository.newest_first(docs)
             self.units = None
-        else:
-            self.units = list(_day_units(since, status))
+            return
+        units = _day_units(since, status, sales.ListCounts())
+        self.units = list(units) if count else units  # a generator: read as far as needed
 
     @property
     def count(self) -> int:

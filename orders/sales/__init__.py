@@ -10,7 +10,7 @@ The surface (nothing else of orders.sales is used outside it):
   `status_decide` (nothing but a folding pass ever updates an entry: FerretDB's updates are
   read-then-replace, so two writers of one document would lose each other's fields);
 - read: `window(start, end)` (totals, day rows, product/category/customer rows, one walk),
-  `customer_totals(name)`, `listed_days` / `listed_hours` (the order lists' counts), `day_start`;
+  `customer_totals(name)`, `ListCounts` (the order lists' counts), `day_start`;
 - keep: `fold()` (the worker; bulk imports fold their own), `rebuild()`, `verify()`,
   `invalidate()` (after a restore), `refresh()` (start-up: rebuild if needed, then fold).
 """
@@ -27,7 +27,7 @@ from .read import Reader, Rebuilding, Window, day_start, split, window
 __all__ = [
     "FIGURES", "LAYOUT", "Rebuilding", "Window", "customer_totals", "day_start", "decision",
     "decisions_before", "decisions_forget", "fold",
-    "invalidate", "is_current", "listed_days", "listed_hours", "purchase_decide", "rebuild",
+    "ListCounts", "invalidate", "is_current", "purchase_decide", "rebuild",
     "refresh", "split", "status_decide",
     "verify", "window",
 ]  # fmt: skip
@@ -99,32 +99,33 @@ def customer_totals(name: str) -> dict | None:
     }
 
 
-def listed_days(first: date, last: date) -> dict[str, dict]:
-    """The counts (listed, fulfilled, cancelled) of the shop's days first..last."""
-    reader = Reader()
-    months = sorted({first.isoformat()[:7], last.isoformat()[:7]} | _months(first, last))
-    for month in months:
-        reader.find(DAY, month)
-    reader.finish()
-    return {key: doc for month in months for key, doc in reader.under(DAY, month).items()}
+class ListCounts:
+    """The order lists' counts (listed, fulfilled, cancelled; an hour's per_minute), read as a
+    walk newest first reaches them: a month of the shop's days, a UTC day's hours. Exact, and
+    one ledger read for the whole walk unless a folding pass starts meanwhile."""
 
+    def __init__(self):
+        self._reader: Reader | None = None
+        self._read: dict[tuple[str, str], dict[str, dict]] = {}
 
-def listed_hours(a: datetime, b: datetime) -> dict[str, dict]:
-    """The counts (listed, per_minute, fulfilled, cancelled) of the UTC hours in [a, b)."""
-    reader = Reader()
-    days = sorted({a.date().isoformat(), b.date().isoformat()})
-    for day in days:
-        reader.find(HOUR, day)
-    reader.finish()
-    return {key: doc for day in days for key, doc in reader.under(HOUR, day).items()}
+    def _under(self, kind: str, parent: str) -> dict[str, dict]:
+        if (kind, parent) not in self._read:
+            if self._reader is None:
+                self._reader = Reader()
+                self._reader.find(kind, parent)
+                found = self._reader.finish().under(kind, parent)
+            else:
+                found = self._reader.more(kind, parent)
+            self._read[(kind, parent)] = found
+        return self._read[(kind, parent)]
 
+    def day(self, day: date) -> dict | None:
+        """A shop day's counts."""
+        return self._under(DAY, day.isoformat()[:7]).get(day.isoformat())
 
-def _months(first: date, last: date) -> set[str]:
-    months, year, month = set(), first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        months.add(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
+    def hours(self, utc_day: str) -> dict[str, dict]:
+        """A UTC day's hours' counts, by hour key."""
+        return self._under(HOUR, utc_day)
 
 
 def refresh() -> int:

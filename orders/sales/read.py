@@ -57,6 +57,8 @@ class Reader:
         return {key: found.get(key) for key in keys}
 
     def find(self, kind: str, parent: str) -> None:
+        for where in [w for w in self.docs if w[0] == kind and w[1].startswith(parent)]:
+            del self.docs[where]  # read again: the entries are added to it again
         self.parents.add((kind, parent))
         for key, doc in store.find(kind, parent).items():
             self._keep(kind, key, doc)
@@ -77,24 +79,55 @@ class Reader:
 
     def finish(self) -> "Reader":
         """Add the entries not yet in the summaries read (see the module docstring)."""
-        last = store.state()["next"]
+        self._fetch()
+        self._apply(set(self.docs) | {("*", "*")})
+        return self
+
+    def more(self, kind: str, parent: str) -> dict[str, dict]:
+        """Read more summaries after `finish` (a list walking further back): exact by the same
+        rule, with the entries fetched again only if a pass started meanwhile."""
+        before = set(self.docs)
+        self.find(kind, parent)
+        if store.state()["next"] != self.last:
+            self._fetch()
+        self._apply((set(self.docs) - before) | {(kind, "*" + parent)})
+        return self.under(kind, parent)
+
+    def _fetch(self) -> None:
+        self.last = store.state()["next"]
         entries = {entry["_id"]: entry for entry in store.unfolded()}
-        for number in range(self.state.get("done", 0) + 1, last):
+        for number in range(self.state.get("done", 0) + 1, self.last):
             entries.update((entry["_id"], entry) for entry in store.folded_in(number))
+        self.entries = in_order(entries.values())
+
+    def _apply(self, only: set) -> None:
+        """Add the fetched entries to the summaries in `only` ((kind, key); (kind, "*" + parent):
+        any key under it; ("*", "*"): every summary covered)."""
+        every = ("*", "*") in only
+        parents = {(kind, key[1:]) for kind, key in only if key.startswith("*")}
         zone = shop_zone()
         stale = set()
-        for entry in in_order(entries.values()):
-            entry_pass = entry.get("pass") or last + 1  # not stamped yet: in no summary
+        for entry in self.entries:
+            entry_pass = entry.get("pass") or self.last + 1  # not stamped yet: in no summary
             for effect in entry_effects(entry, zone):
                 where = (effect.kind, effect.key)
-                if not self._covers(*where) or self.passes.get(where, 0) >= entry_pass:
+                wanted = (
+                    every
+                    or where in only
+                    or any(
+                        effect.kind == kind and effect.key.startswith(parent)
+                        for kind, parent in parents
+                    )
+                )
+                if not wanted or not self._covers(*where):
+                    continue
+                if self.passes.get(where, 0) >= entry_pass:
                     continue
                 self.docs[where] = add(effect.kind, self.docs.get(where), effect.delta)
                 if effect.kind == CUSTOMER and self.docs[where].pop("stale_times", False):
                     stale.add(where)
         for where in stale:
-            customer_times(where[1], self.docs[where], cancelled_ids(list(entries.values())))
-        return self
+            customer_times(where[1], self.docs[where], cancelled_ids(self.entries))
 
     def of(self, kind: str, key: str) -> dict | None:
         return self.docs.get((kind, key))

@@ -189,7 +189,9 @@ GETS = [
 
 
 @pytest.mark.parametrize("store_state", ["new", "unfolded", "unbuilt"])
-def test_reads_never_write(product_ids, monkeypatch, staff_client, staff_browser, store_state):
+def test_reads_never_write(
+    product_ids, monkeypatch, staff_client, staff_browser, cassandra_keyspace, store_state
+):
     if store_state != "new":
         place(product_ids, 3)
         order = place(product_ids, 1)[0]

@@ -18,7 +18,7 @@ from orders.tests.conftest import on_the_wire
 from orders.tests.test_stats import ANCHOR, WINDOWS, build_shop
 from shopsite.timeutil import utcnow
 
-ORDER_FILTER_FIELDS = {("hour",), ("minute",), ("customer",), ("_id",)}
+ORDER_FILTER_FIELDS = {("day",), ("hour",), ("minute",), ("customer",), ("_id",)}
 SALES_FILTER_FIELDS = {
     ("_id",),
     ("day",),

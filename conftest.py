@@ -36,6 +36,12 @@ def pytest_make_parametrize_id(config, val, argname):
     return None
 
 
+def pytest_collection_modifyitems(config, items):
+    # Tests marked slow first (the order is otherwise kept): with parallel workers, a test that
+    # holds its worker for minutes would end the run that much later if it started last.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def _require(name: str) -> None:
     if not servicectl.answers(name):
         pytest.fail(

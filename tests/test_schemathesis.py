@@ -40,6 +40,8 @@ def api_schema(admin_user, mongo, redis_client, cassandra_keyspace):
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
+# Every operation in one test, minutes long: marked slow so that parallel runs start it first.
+@pytest.mark.slow
 @schema.parametrize()
 @settings(
     max_examples=MAX_EXAMPLES,

@@ -96,7 +96,7 @@ def test_bad_input_is_400_naming_the_field(staff_browser, log_manager, query, fi
 
 def test_home_panel_shows_user_names(staff_browser, events, mongo):
     html = staff_browser.get("/dashboard/").content.decode()
-    panel = re.search(r'<table id="latest-events">.*?</table>', html, re.S).group(0)
+    panel = re.search(r'<table id="latest-events"[^>]*>.*?</table>', html, re.S).group(0)
     assert re.findall(r'<span title="user id [^"]+">([^<]+)</span>', panel)[:3] == [
         "staff",
         "staff2",

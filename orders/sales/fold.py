@@ -39,6 +39,8 @@ LAYOUT = store.LAYOUT
 # Orders whose ids are this recent are remembered by a rebuild's scan: their purchases may be
 # in flight (a purchase older than this has been stored or undone by the recovery).
 IN_FLIGHT = timedelta(minutes=10)
+# A rebuild writes this many summaries per command, and checks its lock this often.
+REBUILD_BATCH = 500
 
 
 class PassLost(BackendUnavailable):
@@ -124,8 +126,14 @@ def _write(touched, number: int, lock, entries: list[dict]) -> None:
 
 
 def _check_still_ours(number: int, lock) -> None:
+    """Stop unless this pass still holds the lock and is the last one started; and keep the
+    lock for another SALES_FOLD_LOCK_SECONDS (a long rebuild outlives one lease)."""
     if not lock.owned() or store.state()["next"] != number + 1:
         raise PassLost()
+    try:
+        lock.extend(settings.SALES_FOLD_LOCK_SECONDS, replace_ttl=True)
+    except LockError as exc:  # expired between the two calls
+        raise PassLost() from exc
 
 
 def cancelled_ids(entries: list[dict]) -> set:
@@ -170,16 +178,26 @@ def _rebuild(state: dict, lock) -> int:
     number = state.get("next", 1)
     store.set_state(next=number + 1, layout=None)
     pending_orders = {o["_id"] for e in store.all_entries() for o in e.get("orders", [])}
-    expected, seen, read = summaries_from_orders(pending_orders, add_keys=True)
+    expected, seen, read = summaries_from_orders(
+        pending_orders, add_keys=True, every=lambda: _check_still_ours(number, lock)
+    )
     entries = list(store.all_entries())
     _add_unseen(expected, seen, entries)
+    _check_still_ours(number, lock)
     store.wipe()
+    batch = []
     for (kind, key), summary in sorted(expected.items()):
         summary = close_summary(kind, summary)
         if kind == CUSTOMER and summary.pop("stale_times", False):
             summary = customer_times(key, summary, set())
         summary["pass"] = number
-        store.put(kind, key, summary)
+        batch.append((kind, key, summary))
+        if len(batch) == REBUILD_BATCH:
+            _check_still_ours(number, lock)
+            store.insert_all(batch)  # the summaries were wiped: inserts, many per command
+            batch = []
+    _check_still_ours(number, lock)
+    store.insert_all(batch)
     _check_still_ours(number, lock)
     unfolded = [entry["_id"] for entry in entries if not entry.get("folded")]
     store.stamp(unfolded, number)
@@ -189,10 +207,13 @@ def _rebuild(state: dict, lock) -> int:
     return read
 
 
-def summaries_from_orders(track: set, *, add_keys: bool = False) -> tuple[dict, dict, int]:
+def summaries_from_orders(
+    track: set, *, add_keys: bool = False, every=lambda: None
+) -> tuple[dict, dict, int]:
     """Every summary of the stored orders as they are (statuses included): ({(kind, key):
     opened summary}, {order id: status} of the orders in `track`, recent ones, and those not placed;
-    how many orders). `add_keys`: give orders stored without their time keys those keys."""
+    how many orders). `add_keys`: give orders stored without their time keys those keys;
+    `every()` runs every REBUILD_BATCH orders (the rebuild keeps its lock)."""
     zone = shop_zone()
     expected: dict[tuple[str, str], dict] = {}
     seen: dict[ObjectId, str] = {}
@@ -200,6 +221,8 @@ def summaries_from_orders(track: set, *, add_keys: bool = False) -> tuple[dict, 
     read = 0
     for order in repository.scan_all():
         read += 1
+        if read % REBUILD_BATCH == 0:
+            every()
         if add_keys and "minute" not in order:
             repository.add_time_keys(order)
         status = order.get("status", "placed")

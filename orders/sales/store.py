@@ -147,6 +147,18 @@ def put(kind: str, key: str, doc: dict) -> None:
     )
 
 
+def insert_all(summaries: list[tuple[str, str, dict]]) -> None:
+    """Insert new summaries ((kind, key, doc), after a wipe), one command per collection."""
+    by_collection: dict[str, list[dict]] = {}
+    for kind, key, doc in summaries:
+        where, prefix = PLACES[kind]
+        body = {name: value for name, value in doc.items() if name != "_id"}
+        full = {"_id": prefix + key, **body, **_group(kind, key)}
+        by_collection.setdefault(where.COLLECTION, []).append(full)
+    for name, docs in by_collection.items():
+        get_db()[name].insert_many(docs, ordered=False)
+
+
 def wipe() -> None:
     """Delete every summary (a rebuild rewrites them)."""
     for where in SUMMARIES:

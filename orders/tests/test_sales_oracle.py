@@ -224,9 +224,9 @@ def run_killed(step: str, payload, tmp_path) -> None:
 
 @pytest.mark.parametrize("zone", ["UTC", "Australia/Adelaide"])
 def test_every_stats_answer_matches_plain_pipelines_after_races_cancels_and_kills(
-    product_ids, tmp_path, zone
+    product_ids, tmp_path, zone, settings
 ):
-    settings.SHOP_TIME_ZONE = zone  # restored by pytest-django's settings fixture below
+    settings.SHOP_TIME_ZONE = zone  # pytest-django's `settings`: restored after the test
     sales.rebuild()  # the store moved to this zone
     rng = random.Random(SEED)
     placed: list[str] = []
@@ -302,9 +302,3 @@ def test_every_stats_answer_matches_plain_pipelines_after_races_cancels_and_kill
     assert 5 < cancelled < 40
     assert_every_answer_matches(rng)
     call_command("rebuild_summaries", "--verify")
-
-
-@pytest.fixture(autouse=True)
-def _zone_restored(settings):
-    """Tests here set SHOP_TIME_ZONE; pytest-django's `settings` puts it back."""
-    yield

@@ -109,6 +109,10 @@ class ListCounts:
         self._read: dict[tuple[str, str], dict[str, dict]] = {}
 
     def _under(self, kind: str, parent: str) -> dict[str, dict]:
+        with store.stats_reads():
+            return self._under_now(kind, parent)
+
+    def _under_now(self, kind: str, parent: str) -> dict[str, dict]:
         if (kind, parent) not in self._read:
             if self._reader is None:
                 self._reader = Reader()

@@ -214,6 +214,11 @@ def window(start: datetime, end: datetime, *, lines: bool = True) -> Window:
     whole days from the day summaries, the rest of at most two part days from hour summaries,
     and the parts of hours cut by the window from their orders (their totals from the hour's
     quarters when cut on a quarter hour). Cancelled orders are not sales."""
+    with store.stats_reads():
+        return _window(start, end, lines=lines)
+
+
+def _window(start: datetime, end: datetime, *, lines: bool) -> Window:
     whole, parts = split(start, end)
     now = utcnow()
     reader = Reader()
@@ -297,6 +302,11 @@ def _whole_months(days: list[str]) -> set[str]:
 
 
 def customer(name: str) -> dict | None:
+    with store.stats_reads():
+        return _customer(name)
+
+
+def _customer(name: str) -> dict | None:
     """A customer's figures over all their orders that are not cancelled; None if none."""
     reader = Reader()
     reader.get_each(CUSTOMER, [name])
@@ -304,21 +314,3 @@ def customer(name: str) -> dict | None:
     if not doc or doc.get("orders", 0) <= 0:
         return None
     return doc
-
-
-# --- counts for the order lists -------------------------------------------------------------------
-
-
-def listed(since: datetime) -> Reader:
-    """The counts of orders placed since a moment (whatever their status): the shop's days and
-    the UTC hours (with minutes) of the days since then."""
-    reader = Reader()
-    first = as_utc(since).astimezone(shop_zone()).date()
-    last = utcnow().astimezone(shop_zone()).date() + timedelta(days=1)
-    for month in sorted({d[:7] for d in _days_between(first, last)}):
-        reader.find(DAY, month)
-    return reader
-
-
-def _days_between(first: date, last: date) -> list[str]:
-    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]

@@ -27,6 +27,7 @@ and every summary document is written by one folding pass at a time (fold.py).
 """
 
 import contextlib
+import contextvars
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -35,13 +36,37 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from shopsite.mongo import ensure_indexes as create_each
-from shopsite.mongo import get_db
+from shopsite.mongo import get_client, get_db, stats_db
 
 from .. import repository
 from .figures import CUSTOMER, DAY, DAY_LINES, HOUR, HOUR_LINES, MONTH, MONTH_LINES
 
 # Bumped when the summaries' shape changes: a store built in another layout is rebuilt.
 LAYOUT = "ledger-1"
+
+
+# Reads (orders/sales/read.py) go where MONGODB_STATS_READ_PREFERENCE says, in one causally
+# consistent session: each read sees at least what the read before it saw, on any member, which
+# is all the reading protocol needs. Folds and rebuilds read and write the primary.
+_stats_session: contextvars.ContextVar = contextvars.ContextVar("sales_stats_reads", default=None)
+
+
+@contextlib.contextmanager
+def stats_reads():
+    """Reads of one exact read (read.py), on the stats read preference."""
+    if settings.MONGODB_STATS_READ_PREFERENCE == "primary":
+        yield  # the default: the primary's reads are in order already
+        return
+    with get_client().start_session(causal_consistency=True) as session:
+        token = _stats_session.set(session)
+        try:
+            yield
+        finally:
+            _stats_session.reset(token)
+
+
+def _session():
+    return _stats_session.get()
 
 
 class Collection_:
@@ -53,6 +78,8 @@ class Collection_:
         self.INDEXES = [IndexModel([(field, ASCENDING)], name=field) for field in fields]
 
     def collection(self) -> Collection:
+        if _stats_session.get() is not None:
+            return stats_db()[self.COLLECTION]
         return get_db()[self.COLLECTION]
 
     def ensure_indexes(self) -> list[str]:
@@ -115,7 +142,7 @@ def _strip(kind: str, doc: dict | None) -> dict | None:
 
 def get(kind: str, key: str) -> dict | None:
     where, prefix = PLACES[kind]
-    return _strip(kind, where.collection().find_one({"_id": prefix + key}))
+    return _strip(kind, where.collection().find_one({"_id": prefix + key}, session=_session()))
 
 
 def get_each(kind: str, keys: Iterable[str]) -> dict[str, dict]:
@@ -130,13 +157,15 @@ def find(kind: str, parent: str) -> dict[str, dict]:
     where, _ = PLACES[kind]
     field = {HOUR: "day", DAY: "month", MONTH: "year"}.get(kind)
     match = {field: parent} if field else {"group": f"{kind.split('_')[0]}s:{parent}"}
-    docs = (_strip(kind, doc) for doc in where.collection().find(match))
+    docs = (_strip(kind, doc) for doc in where.collection().find(match, session=_session()))
     return {doc["_id"]: doc for doc in docs}
 
 
 def hours_of_month(month: str) -> dict[str, dict]:
     """A UTC month's hour figures (the order lists count orders with them)."""
-    return {doc["_id"]: doc for doc in HOURS.collection().find({"month": month})}
+    return {
+        doc["_id"]: doc for doc in HOURS.collection().find({"month": month}, session=_session())
+    }
 
 
 def put(kind: str, key: str, doc: dict) -> None:
@@ -184,11 +213,11 @@ def entry(entry_id) -> dict | None:
 
 
 def unfolded() -> list[dict]:
-    return list(LEDGER.collection().find({"folded": False}))
+    return list(LEDGER.collection().find({"folded": False}, session=_session()))
 
 
 def folded_in(pass_number: int) -> list[dict]:
-    return list(LEDGER.collection().find({"pass": pass_number}))
+    return list(LEDGER.collection().find({"pass": pass_number}, session=_session()))
 
 
 def all_entries() -> Iterable[dict]:
@@ -233,7 +262,8 @@ def clear_ledger() -> None:
 
 
 def state() -> dict:
-    return STATE.collection().find_one({"_id": "state"}) or {"next": 1, "done": 0}
+    found = STATE.collection().find_one({"_id": "state"}, session=_session())
+    return found or {"next": 1, "done": 0}
 
 
 def initialize() -> None:

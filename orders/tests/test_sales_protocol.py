@@ -239,3 +239,26 @@ def test_a_ledger_entry_is_decided_once(product_ids):
     second = sales.status_decide(order, "cancelled", at=datetime.now(UTC), reason="x", user_id=2)
     assert first["status"] == second["status"] == "fulfilled"
     assert timedelta(0) <= datetime.now(UTC) - first["at"]
+
+
+def test_reads_use_the_stats_read_preference(product_ids, settings, monkeypatch):
+    """MONGODB_STATS_READ_PREFERENCE moves the figures' reads (in one causally consistent session:
+    each read sees what the one before saw, on any member); folds stay on the primary."""
+    place(product_ids, 2)
+    calls = []
+    stats_db = store.stats_db
+
+    def counted():
+        calls.append(1)
+        return stats_db()
+
+    monkeypatch.setattr(store, "stats_db", counted)
+    assert stats.sold_totals(*WINDOW)["orders"] == 2
+    assert not calls  # primary, the default: the plain database
+    settings.MONGODB_STATS_READ_PREFERENCE = "secondaryPreferred"
+    assert stats.sold_totals(*WINDOW) == truth()
+    assert stats.customer_totals("Ada")["orders"] == 2
+    assert calls
+    reads = len(calls)
+    sales.fold()
+    assert len(calls) == reads

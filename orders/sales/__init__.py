@@ -25,11 +25,13 @@ from .fold import LAYOUT, fold, invalidate, is_current, rebuild, verify
 from .read import Reader, Rebuilding, Window, day_start, split, window
 
 __all__ = [
-    "FIGURES", "LAYOUT", "Rebuilding", "Window", "customer_totals", "day_start", "decision",
-    "decisions_before", "decisions_forget", "fold",
-    "ListCounts", "invalidate", "is_current", "purchase_decide", "rebuild",
-    "refresh", "split", "status_decide",
-    "verify", "window",
+    # deciding a change
+    "purchase_decide", "decision", "decisions_before", "decisions_forget", "status_decide",
+    # reading
+    "FIGURES", "ListCounts", "Rebuilding", "Window", "customer_totals", "day_start", "split",
+    "window",
+    # keeping the summaries
+    "LAYOUT", "fold", "invalidate", "is_current", "rebuild", "refresh", "verify",
 ]  # fmt: skip
 
 COMMIT, ABORT = "commit", "abort"

@@ -56,7 +56,8 @@ def is_current(state: dict) -> bool:
 
 
 @contextlib.contextmanager
-def _pass_lock(wait: float) -> Iterator[bool]:
+def _pass_lock(wait: float) -> Iterator:
+    """The one pass lock, or None after `wait` seconds."""
     lock = get_redis().lock(
         LOCK_KEY, timeout=settings.SALES_FOLD_LOCK_SECONDS, blocking_timeout=wait, sleep=0.02
     )
@@ -71,7 +72,8 @@ def _pass_lock(wait: float) -> Iterator[bool]:
 
 def fold(*, wait: float = 0.0) -> int:
     """One pass over the unfolded entries; returns how many it folded (0 when another pass holds
-    the lock for longer than `wait` seconds: that one folds them). Rebuilds first if needed."""
+    the lock for longer than `wait` seconds: that one folds them). A store not built in this
+    layout and zone is rebuilt instead (returns how many orders that read)."""
     with _pass_lock(wait) as lock:
         if lock is None:
             return 0

@@ -10,7 +10,7 @@ equality. Nothing sorts or counts all the orders.
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from shopsite.timeutil import as_utc, minute_key, parse_iso, shop_zone, utcnow
 
@@ -20,7 +20,7 @@ from .exceptions import CustomerNotFound, OrderNotFound
 STATUSES = ("placed", "fulfilled", "cancelled")
 # An hour with more orders than this is walked minute by minute (a page then reads a minute).
 MINUTE_WALK_ABOVE = 100
-# A shop day that is a UTC day, with at most this many orders, is read whole by `day`.
+# A shop day with at most this many orders (and its neighbours, off UTC) is read whole by `day`.
 SMALL_DAY = 100
 ONE_DAY = timedelta(days=1)
 ONE_HOUR = timedelta(hours=1)
@@ -67,19 +67,31 @@ class _Slice:
     per_minute: list | None = None
 
     def parts(self) -> list["_Slice"] | None:
-        if self.kind == "day" and not (self.count <= SMALL_DAY and self._one_utc_day()):
+        if self.kind == "day" and not self._small():
             return _hour_units(self.a, self.b, self.status, self.counts)
         if self.kind == "hour" and self.per_minute and self.count > MINUTE_WALK_ABOVE:
             return _minute_units(self.key, self.a, self.b, self.per_minute, self.counts)
         return None
 
-    def _one_utc_day(self) -> bool:
-        """A shop day that is a UTC day (the shop's zone is UTC that day): read by `day`."""
-        return self.a.hour == self.a.minute == 0 and self.b - self.a == ONE_DAY
+    def _small(self) -> bool:
+        """A day read whole by the UTC `day`s it meets: few orders in it and, where the shop's
+        day is not a UTC day, in the days either side (they share those UTC days)."""
+        if self.count > SMALL_DAY:
+            return False
+        if self.a.hour == self.a.minute == 0 and self.b - self.a == ONE_DAY:
+            return True
+        day = date.fromisoformat(self.key)
+        around = [self.counts.day(day + timedelta(days=n)) for n in (-1, 1)]
+        return sum(_count(doc, None) for doc in around) <= 2 * SMALL_DAY
+
+    def _utc_days(self, key: str) -> list[dict]:
+        last = (self.b - timedelta(microseconds=1)).date()
+        days = [self.a.date() + timedelta(days=n) for n in range((last - self.a.date()).days + 1)]
+        return [doc for day in days for doc in repository.find_day(day.isoformat())]
 
     def orders(self) -> list[dict]:
         find = {
-            "day": lambda key: repository.find_day(self.a.date().isoformat()),
+            "day": self._utc_days,
             "hour": repository.find_hour,
             "minute": repository.find_minute,
         }[self.kind]

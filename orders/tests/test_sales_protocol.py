@@ -11,6 +11,7 @@ from django.core.management import call_command
 from orders import repository, sales, services, stats
 from orders.sales import store
 from orders.tests.conftest import Commands, on_the_wire
+from shopsite.timeutil import iso
 
 # The package's surface shadows its modules' names (sales.fold is the function).
 fold = importlib.import_module("orders.sales.fold")
@@ -262,3 +263,38 @@ def test_reads_use_the_stats_read_preference(product_ids, settings, monkeypatch)
     reads = len(calls)
     sales.fold()
     assert len(calls) == reads
+
+
+@pytest.mark.parametrize("zone", ["Australia/Adelaide", "Asia/Kathmandu", "UTC"])
+def test_order_lists_walk_every_order_newest_first_in_any_zone(
+    product_ids, settings, staff_client, zone
+):
+    """Small shop days are read whole by the UTC days they meet, big ones hour by hour: pages
+    still give every order of the window once, newest first."""
+    settings.SHOP_TIME_ZONE = zone
+    sales.rebuild()
+    now = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
+    moments = [now - timedelta(hours=h, minutes=(7 * h) % 60) for h in range(0, 100, 2)]
+    moments += [now - timedelta(days=2, minutes=m) for m in range(150)]  # one busy stretch
+    services.orders_place_bulk(
+        orders=[
+            {
+                "customer": "W",
+                "created_at": moment,
+                "items": [{"product_id": product_ids[0], "quantity": 1}],
+            }
+            for moment in moments
+        ],  # fmt: skip
+        user_id=None,
+    )
+    since = datetime.now(UTC) - timedelta(days=3)
+    expected = sorted((m for m in moments if m >= since), reverse=True)
+    seen, url = [], "/orders/?days=3&page_size=40"
+    while url:
+        body = staff_client.get(url).json()
+        assert body["count"] == len(expected)
+        seen += [order["created_at"] for order in body["results"]]
+        url = body["next"]
+    assert seen == [iso(moment) for moment in expected]
+    recent = staff_client.get("/orders/recent/?limit=30").json()
+    assert [order["created_at"] for order in recent] == [iso(m) for m in expected[:30]]

@@ -15,18 +15,17 @@ journal instead):
 The token is taken before the intent exists, so a recovery that aborts the intent takes a larger
 one, and every write it makes to the products (giving back, or raising their fence) shuts out
 this purchase's later takes: no need to look up the outcome under the locks before taking.
-`recover` (services.order_intents_recover: run by the event worker continuously and at its
-start-up) takes every intent older than ORDER_INTENT_RECOVER_AFTER_SECONDS: committed ones are
-finished (orders stored, events recorded with fixed ids so the log holds each once), all others
-are decided "abort" and their marked stock given back. Every step is idempotent, so each order
+The recovery (orders/purchase_recovery.py) takes every intent older than
+ORDER_INTENT_RECOVER_AFTER_SECONDS: committed ones are finished (orders stored, events recorded
+with fixed ids so the log holds each once), all others are decided "abort" and their marked
+stock given back. Every step is idempotent, so each order
 ends up placed with its stock taken exactly once, or absent with no stock taken. Pending
 purchases live only in the journal: order lists and stats never see them.
 """
 
 import logging
-import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bson import ObjectId
 from django.conf import settings
@@ -49,17 +48,6 @@ logger = logging.getLogger(__name__)
 
 # order_created events get an id derived from the order's: recorded twice, logged once.
 EVENT_NAMESPACE = uuid.UUID("6f1d3c52-7d0e-4c41-9a1e-3f4f2b8f0a11")
-RECOVER_BATCH = 100
-SETTLE_BATCH = 1000
-# Outcomes are kept this long after their intent is gone (a stalled purchase that wakes up
-# later than this cannot be told it was aborted; its stock writes are still fenced off).
-OUTCOME_KEEP_SECONDS = 24 * 3600
-COMMITTED_OUTCOME_KEEP_SECONDS = 60
-# Finding old outcomes reads every outcome on FerretDB (a range is not pushed down): done every
-# this often per process, not every recovery round (each order's outcome is kept a bit longer).
-FORGET_OUTCOMES_EVERY_SECONDS = 30
-FORGET_BATCH = 1000
-_outcomes_forgotten_at = float("-inf")
 
 
 class KeyHeld(Exception):
@@ -132,7 +120,7 @@ def place(orders: list[dict], *, user_id, bulk: bool, idempotency: dict | None =
     batch = Batch()
     locks.release(batch)
     try:
-        _finish(intent, docs, taken=taken, batch=batch)
+        finish(intent, docs, taken=taken, batch=batch)
         batch.send()
     except Exception:
         logger.warning("order placed; its bookkeeping is left to the recovery", exc_info=True)
@@ -176,7 +164,7 @@ def _intent(orders, needed, *, now, user_id, bulk, idem) -> dict:
     return intent
 
 
-def _quantities(intent: dict) -> dict[ObjectId, int]:
+def intent_quantities(intent: dict) -> dict[ObjectId, int]:
     return {ObjectId(q["product_id"]): int(q["quantity"]) for q in intent["quantities"]}
 
 
@@ -198,7 +186,7 @@ def _abandon(intent: dict | None, idempotency: dict | None, exc: BaseException) 
     )
     try:
         if intent is not None and not clean:
-            _undo(intent)
+            undo(intent)
             return
         if idempotency is not None:
             journal.idempotency_release(idempotency["key"], idempotency["token"])
@@ -208,14 +196,16 @@ def _abandon(intent: dict | None, idempotency: dict | None, exc: BaseException) 
         logger.warning("purchase not undone now; the recovery will", exc_info=True)
 
 
-def _undo(intent: dict) -> None:
-    catalog_services.stock_release(quantities=_quantities(intent), intent_id=str(intent["_id"]))
+def undo(intent: dict) -> None:
+    catalog_services.stock_release(
+        quantities=intent_quantities(intent), intent_id=str(intent["_id"])
+    )
     if intent.get("idempotency_key"):
         journal.idempotency_release(intent["idempotency_key"], intent["idempotency_token"])
     journal.intent_delete(intent["_id"])
 
 
-def _finish(intent: dict, docs: list[dict], *, taken: dict | None = None, batch=None) -> None:
+def finish(intent: dict, docs: list[dict], *, taken: dict | None = None, batch=None) -> None:
     """Bookkeeping of a committed purchase; idempotent (the recovery may run it again). Its
     Redis writes go in one MULTI: `batch` if given (the caller sends it), else sent here."""
     send = batch is None
@@ -234,7 +224,7 @@ def _finish(intent: dict, docs: list[dict], *, taken: dict | None = None, batch=
             timestamp=intent["created_at"],
             batch=batch,
         )
-    quantities = _quantities(intent)
+    quantities = intent_quantities(intent)
     if taken is not None:
         catalog_services.stock_changes_record(
             before_after={
@@ -261,78 +251,6 @@ def _finish(intent: dict, docs: list[dict], *, taken: dict | None = None, batch=
     journal.intent_mark_finished(intent["_id"], batch=batch)
     if send:
         batch.send()
-
-
-def recover(*, older_than_seconds: float | None = None) -> dict:
-    """services.order_intents_recover."""
-    if older_than_seconds is None:
-        older_than_seconds = settings.ORDER_INTENT_RECOVER_AFTER_SECONDS
-    now = utcnow()
-    report = {"placed": 0, "undone": 0, "failed": 0, "settled": 0}
-    cutoff = now - timedelta(seconds=older_than_seconds)
-    report["settled"] = _settle_finished()
-    for intent in journal.intents_created_before(cutoff, limit=RECOVER_BATCH):
-        if journal.intent_is_finished(intent["_id"]):
-            continue  # placed and answered: only its settling is left (next round)
-        try:
-            outcome = journal.outcome_decide(intent["_id"], journal.ABORT, now=utcnow())
-            if outcome["outcome"] == journal.COMMIT:
-                _store_missing(outcome["orders"])
-                _finish(intent, outcome["orders"])
-                report["placed"] += 1
-                logger.warning("recovery: purchase %s finished", intent["_id"])
-            else:
-                _undo(intent)
-                report["undone"] += 1
-                logger.warning("recovery: purchase %s undone", intent["_id"])
-        except Exception:
-            report["failed"] += 1
-            logger.exception("recovery: purchase %s left for the next round", intent["_id"])
-    report["settled"] += _settle_finished()  # what this round finished
-    global _outcomes_forgotten_at
-    if time.monotonic() - _outcomes_forgotten_at >= FORGET_OUTCOMES_EVERY_SECONDS:
-        _outcomes_forgotten_at = time.monotonic()
-        _forget_outcomes(now)
-    return report
-
-
-def _store_missing(docs: list[dict]) -> None:
-    """Store a committed purchase's orders that are not stored yet (idempotent by their ids)."""
-    ids = [doc["_id"] for doc in docs]
-    if len(repository.find_each(ids, {"_id": 1})) < len(ids):
-        repository.insert_many(docs)
-
-
-def _settle_finished() -> int:
-    """Clear the stock marks and the intents of finished purchases, in one batch: per product
-    one locked write for all its marks. Idempotent; returns how many purchases."""
-    ids = journal.finished_intent_ids(limit=SETTLE_BATCH)
-    if not ids:
-        return 0
-    intents = journal.intents_by_ids([ObjectId(i) for i in ids])
-    marks: dict[ObjectId, list[str]] = {}
-    for intent in intents:
-        for oid, quantity in _quantities(intent).items():
-            mark = catalog_services.stock_mark(str(intent["_id"]), quantity)
-            marks.setdefault(oid, []).append(mark)
-    catalog_services.stock_unmark(marks=marks)
-    journal.intents_delete([intent["_id"] for intent in intents])
-    journal.finished_forget(ids)
-    return len(intents)
-
-
-def _forget_outcomes(now: datetime) -> None:
-    """Outcomes whose intent is gone: committed ones soon, aborted ones after a day."""
-    for outcome, keep in (
-        (journal.COMMIT, COMMITTED_OUTCOME_KEEP_SECONDS),
-        (journal.ABORT, OUTCOME_KEEP_SECONDS),
-    ):
-        cutoff = now - timedelta(seconds=keep)
-        while True:  # a full batch: maybe more (a run covers FORGET_OUTCOMES_EVERY_SECONDS)
-            ids = journal.outcomes_created_before(cutoff, outcome=outcome, limit=FORGET_BATCH)
-            if ids and journal.outcomes_delete_without_intent(ids) and len(ids) == FORGET_BATCH:
-                continue
-            break
 
 
 def _stock_conflict(oid: ObjectId, available: int, quantity: int) -> StockConflict:

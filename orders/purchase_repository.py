@@ -35,7 +35,7 @@ INDEXES = [
     IndexModel([("created_at", ASCENDING)], name="created_at"),
     IndexModel([("idempotency_key", ASCENDING)], name="idempotency_key"),
 ]
-COMMIT, ABORT = "commit", "abort"
+COMMIT, ABORT = sales.COMMIT, sales.ABORT
 
 
 def intents() -> Collection:

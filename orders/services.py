@@ -17,7 +17,7 @@ from bson import ObjectId
 
 from shopsite.timeutil import iso, utcnow
 
-from . import lifecycle, purchase, repository, sales
+from . import lifecycle, purchase, purchase_recovery, repository, sales
 from . import purchase_repository as journal
 from .exceptions import IdempotencyKeyInUse, IdempotencyKeyReused
 
@@ -85,7 +85,7 @@ def order_intents_recover(*, older_than_seconds: float | None = None) -> dict:
     """Finish (committed) or undo (all others) every purchase intent older than the given age
     (default ORDER_INTENT_RECOVER_AFTER_SECONDS). Safe to run anywhere, any number of times,
     also while purchases run. Returns counts."""
-    return purchase.recover(older_than_seconds=older_than_seconds)
+    return purchase_recovery.recover(older_than_seconds=older_than_seconds)
 
 
 def wait_for_idempotent(*, user_id, key: str, timeout: float = 5.0) -> list[dict] | None:

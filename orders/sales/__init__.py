@@ -22,14 +22,13 @@ from django.conf import settings
 from . import store
 from .figures import DAY, FIGURES, HOUR
 from .fold import LAYOUT, fold, invalidate, is_current, rebuild, verify
-from .read import Reader, Rebuilding, Window, day_start, split, window
+from .read import Reader, Rebuilding, Window, day_start, window
 
 __all__ = [
     # deciding a change
     "purchase_decide", "decision", "decisions_before", "decisions_forget", "status_decide",
     # reading
-    "FIGURES", "ListCounts", "Rebuilding", "Window", "customer_totals", "day_start", "split",
-    "window",
+    "FIGURES", "ListCounts", "Rebuilding", "Window", "customer_totals", "day_start", "window",
     # keeping the summaries
     "LAYOUT", "fold", "invalidate", "is_current", "rebuild", "refresh", "verify",
 ]  # fmt: skip

@@ -63,11 +63,6 @@ class Reader:
         for key, doc in store.find(kind, parent).items():
             self._keep(kind, key, doc)
 
-    def hours_of_month(self, month: str) -> None:
-        self.parents.add((HOUR, month))
-        for key, doc in store.hours_of_month(month).items():
-            self._keep(HOUR, key, doc)
-
     def _keep(self, kind, key, doc) -> None:
         self.docs[(kind, key)] = doc
         self.passes[(kind, key)] = doc.get("pass", 0) if doc else 0

@@ -4,7 +4,7 @@ Derived from `orders` (backups leave every `sales_` collection out; a restore re
 - `sales_ledger`  one document per change of the sales, inserted once (its `_id` decides it):
                   a purchase {_id: intent id, outcome: "commit" (+ orders) | "abort"} or a status
                   change {_id: "status:<order id>", status, order, ...}; `folded`, `pass`.
-- `sales_hours`   {_id: UTC "YYYY-MM-DDTHH", day, month (UTC), pass, orders, quantity,
+- `sales_hours`   {_id: UTC "YYYY-MM-DDTHH", day (UTC), pass, orders, quantity,
                   revenue_cents, quarters: [orders, quantity, revenue_cents] x4 (flat: FerretDB v1
                   stores no nested arrays), listed,
                   per_minute: [60], fulfilled, cancelled}
@@ -69,7 +69,7 @@ def _session():
     return _stats_session.get()
 
 
-class Collection_:
+class SalesCollection:
     """What init_mongo needs of a collection: its name, indexes and equality fields."""
 
     def __init__(self, name: str, fields: list[str]):
@@ -86,13 +86,13 @@ class Collection_:
         return create_each(self.collection(), self.INDEXES) if self.INDEXES else []
 
 
-LEDGER = Collection_("sales_ledger", ["folded", "pass"])
-HOURS = Collection_("sales_hours", ["day", "month"])
-DAYS = Collection_("sales_days", ["month"])
-MONTHS = Collection_("sales_months", ["year"])
-LINES = Collection_("sales_lines", ["group"])
-CUSTOMERS = Collection_("sales_customers", [])
-STATE = Collection_("sales_state", [])
+LEDGER = SalesCollection("sales_ledger", ["folded", "pass"])
+HOURS = SalesCollection("sales_hours", ["day"])
+DAYS = SalesCollection("sales_days", ["month"])
+MONTHS = SalesCollection("sales_months", ["year"])
+LINES = SalesCollection("sales_lines", ["group"])
+CUSTOMERS = SalesCollection("sales_customers", [])
+STATE = SalesCollection("sales_state", [])
 SUMMARIES = [HOURS, DAYS, MONTHS, LINES, CUSTOMERS]
 ALL = [LEDGER, *SUMMARIES, STATE]
 # Collections of the layout before this one: dropped by init_mongo.
@@ -116,7 +116,7 @@ PLACES = {
 def _group(kind: str, key: str) -> dict:
     """The fields a summary document is found by besides its `_id`."""
     if kind == HOUR:
-        return {"day": key[:10], "month": key[:7]}
+        return {"day": key[:10]}
     if kind == DAY:
         return {"month": key[:7]}
     if kind == MONTH:
@@ -159,13 +159,6 @@ def find(kind: str, parent: str) -> dict[str, dict]:
     match = {field: parent} if field else {"group": f"{kind.split('_')[0]}s:{parent}"}
     docs = (_strip(kind, doc) for doc in where.collection().find(match, session=_session()))
     return {doc["_id"]: doc for doc in docs}
-
-
-def hours_of_month(month: str) -> dict[str, dict]:
-    """A UTC month's hour figures (the order lists count orders with them)."""
-    return {
-        doc["_id"]: doc for doc in HOURS.collection().find({"month": month}, session=_session())
-    }
 
 
 def put(kind: str, key: str, doc: dict) -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from bson import ObjectId
 
-from orders import purchase
+from orders import purchase_recovery as recovery
 from orders import purchase_repository as journal
 from orders.sales import store
 from orders.tests.conftest import Commands, on_the_wire
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("redis_client")
 @pytest.fixture
 def deletes(mongo, monkeypatch):
     listener = Commands()
-    monkeypatch.setattr(purchase, "_outcomes_forgotten_at", float("-inf"))
+    monkeypatch.setattr(recovery, "_outcomes_forgotten_at", float("-inf"))
     with on_the_wire(listener, monkeypatch, [journal, store]):
         yield listener
 
@@ -53,7 +53,7 @@ def test_old_outcomes_without_intent_are_deleted_by_id_in_one_command(deletes):
     }
     old_abort = outcome(journal.ABORT, timedelta(days=2))
 
-    purchase.recover()
+    recovery.recover()
 
     assert kept() == keep
     commands = [body for name, body in deletes.seen if name == "delete"]
@@ -67,14 +67,14 @@ def test_old_outcomes_without_intent_are_deleted_by_id_in_one_command(deletes):
 
 def test_the_recovery_forgets_at_most_once_per_interval_and_in_batches(deletes, monkeypatch):
     first = outcome(journal.COMMIT, timedelta(minutes=5))
-    purchase.recover()
+    recovery.recover()
     assert first not in kept()
 
     later = {outcome(journal.COMMIT, timedelta(minutes=5)) for _ in range(5)}
-    purchase.recover()  # within FORGET_OUTCOMES_EVERY_SECONDS of the last time
+    recovery.recover()  # within FORGET_OUTCOMES_EVERY_SECONDS of the last time
     assert kept() == later
 
-    monkeypatch.setattr(purchase, "FORGET_BATCH", 2)
-    monkeypatch.setattr(purchase, "_outcomes_forgotten_at", float("-inf"))
-    purchase.recover()
+    monkeypatch.setattr(recovery, "FORGET_BATCH", 2)
+    monkeypatch.setattr(recovery, "_outcomes_forgotten_at", float("-inf"))
+    recovery.recover()
     assert kept() == set()

@@ -239,7 +239,6 @@ def test_a_ledger_entry_is_decided_once(product_ids):
     first = sales.status_decide(order, "fulfilled", at=datetime.now(UTC), reason=None, user_id=1)
     second = sales.status_decide(order, "cancelled", at=datetime.now(UTC), reason="x", user_id=2)
     assert first["status"] == second["status"] == "fulfilled"
-    assert timedelta(0) <= datetime.now(UTC) - first["at"]
 
 
 def test_reads_use_the_stats_read_preference(product_ids, settings, monkeypatch):

@@ -3,9 +3,10 @@
 import hashlib
 import json
 import uuid
+from types import SimpleNamespace
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -75,12 +76,20 @@ def orders_last_days(request):
     if wants_csv_page(request):
         rows = order_item_rows(selectors.orders_iter_since(**filters))
         return csv_response(rows, header=ORDER_ITEM_HEADER, filename="orders.csv")
-    page = page_of(
-        request,
-        count=selectors.orders_count_since(**filters),
-        fetch=lambda skip, limit: selectors.orders_list_since(**filters, skip=skip, limit=limit),
-        page_size=PAGE_SIZE,
-    )
+    sort = request.GET.get("sort") or selectors.ORDER_SORT_DEFAULT
+    try:
+        selectors.order_sort_check(sort)
+    except ValueError as exc:
+        return HttpResponseBadRequest(f"sort: {exc}.")
+    if sort == selectors.ORDER_SORT_DEFAULT:  # the walk: about a page's reads
+        count = selectors.orders_count_since(**filters)
+
+        def fetch(skip, limit):
+            return selectors.orders_list_since(**filters, skip=skip, limit=limit)
+
+    else:  # reads the window (selectors.orders_sorted_since)
+        count, fetch = selectors.orders_sorted_since(**filters, sort=sort)
+    page = page_of(request, count=count, fetch=fetch, page_size=PAGE_SIZE)
     return render(
         request,
         "orders/order_list.html",
@@ -92,9 +101,18 @@ def orders_last_days(request):
             "status": status,
             "status_links": _status_links(request, status),
             "csv_url": csv_link(request),
+            "sort_view": _sort_view(request, sort),
             **page,
         },
     )
+
+
+def _sort_view(request, sort: str):
+    """The request as the sort headers see it: the default order written out, so that its
+    column shows its direction too (the headers read `request.GET`)."""
+    query = request.GET.copy()
+    query["sort"] = sort
+    return SimpleNamespace(GET=query)
 
 
 @require_http_methods(["GET"])

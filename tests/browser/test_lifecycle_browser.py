@@ -1,6 +1,6 @@
 """Fulfil and cancel in a real browser: an order cancelled from its page with a reason gives its
 stock back (the products page) and leaves the Sales page's figures; another is fulfilled; the
-orders list filters by status with its links and its select."""
+orders list filters by status with its links and its select, and sorts by a header."""
 
 import re
 
@@ -9,6 +9,8 @@ from playwright.sync_api import expect
 
 from catalog import services as catalog_services
 from orders import services as order_services
+
+from .conftest import Visitor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -93,3 +95,41 @@ def test_cancel_with_a_reason_fulfil_and_filter_by_status(visitor, staff_user):
     expect(page.locator("tbody tr")).to_have_count(1)
     expect(page.locator("tbody tr")).to_contain_text("Bob Babbage")
     expect(page.locator(".pager")).to_contain_text("1 in all")
+
+
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1366, "height": 768}, {"width": 390, "height": 844}], ids=["1366", "390"]
+)
+def test_sort_the_orders_list_by_total(browser, live_server, backends, staff_user, viewport):
+    """Issue 29: the Total header sorts the list (server-side, kept in the URL), then the other
+    way; nothing wider than a laptop or a phone."""
+    order_services.sales_summaries_refresh()
+    teapot = catalog_services.product_create(
+        name="Teapot", category="Tea", price_cents=1250, stock=100, user_id=None
+    )
+    for customer, quantity in (("Middle", 3), ("Small", 1), ("Large", 5)):
+        _place(teapot, customer, quantity)
+    context = browser.new_context(viewport=viewport)
+    visitor = Visitor(context.new_page(), live_server.url)
+    visitor.page.set_default_timeout(15_000)
+    page = visitor.page
+    visitor.login("staff")
+    visitor.goto("/dashboard/orders/last-30-days/?status=placed")
+    customers = page.locator("#orders-table tbody tr td:nth-child(2)")
+    expect(customers).to_have_text(["Large", "Small", "Middle"])  # newest first
+    expect(page.locator('th[aria-sort="descending"]')).to_have_text("Placed")
+    total = page.locator("#orders-table th", has_text="Total").get_by_role("link")
+    total.click()
+    page.wait_for_url("**/dashboard/orders/last-30-days/?status=placed&sort=total")
+    expect(customers).to_have_text(["Small", "Middle", "Large"])
+    expect(page.locator('th[aria-sort="ascending"]')).to_have_text("Total")
+    total.click()
+    page.wait_for_url("**/dashboard/orders/last-30-days/?status=placed&sort=-total")
+    expect(customers).to_have_text(["Large", "Middle", "Small"])
+    expect(page.locator('th[aria-sort="descending"]')).to_have_text("Total")
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 1, f"the page is {overflow}px wider than {viewport['width']}px"
+    visitor.snap(f"29-orders-by-total-{viewport['width']}")
+    context.close()

@@ -84,23 +84,23 @@ def tree_cpu(pid: int) -> float:
     return total
 
 
-def store_pids() -> list[int]:
+def store_pids() -> dict[str, int]:
     """Processes listening on the stores' ports (Redis, MongoDB protocol, FerretDB's PostgreSQL,
-    Cassandra); their children (PostgreSQL's backends) count with them."""
+    Cassandra) by store; their children (PostgreSQL's backends) count with them."""
     ports = {
-        int(os.environ.get("REDIS_PORT", 6379)),
-        int(os.environ.get("MONGODB_PORT", 27017)),
-        int(os.environ.get("POSTGRES_PORT", 5433)),
-        int(os.environ.get("CASSANDRA_PORT", 9042)),
+        int(os.environ.get("REDIS_PORT", 6379)): "redis",
+        int(os.environ.get("MONGODB_PORT", 27017)): "mongodb",
+        int(os.environ.get("POSTGRES_PORT", 5433)): "postgres",
+        int(os.environ.get("CASSANDRA_PORT", 9042)): "cassandra",
     }
     out = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True).stdout
-    pids = set()
+    pids = {}
     for line in out.splitlines():
         parts = line.split()
         port = int(parts[3].rsplit(":", 1)[1])
         if port in ports and "pid=" in line:
-            pids.add(int(line.split("pid=", 1)[1].split(",", 1)[0]))
-    return sorted(pids)
+            pids[ports[port]] = int(line.split("pid=", 1)[1].split(",", 1)[0])
+    return pids
 
 
 @dataclass
@@ -111,6 +111,7 @@ class Totals:
     errors: int = 0
     worker_cpu: float = 0.0
     store_cpu: float = 0.0
+    store_cpu_by: dict = field(default_factory=dict)
     statuses: dict = field(default_factory=dict)
 
     @property
@@ -224,10 +225,10 @@ def run_phase(kind, url, app_pid, auth, clients, seconds, product_ids, user_id) 
     if kind.startswith("order"):
         drain_backlog()
     with outbox_worker(kind == "order_running") as worker:
-        stores = store_pids() if worker else []
+        stores = store_pids() if worker else {}
         cpu0 = tree_cpu(app_pid)
         worker0 = tree_cpu(worker.pid) if worker else 0.0
-        stores0 = sum(tree_cpu(pid) for pid in stores)
+        stores0 = {name: tree_cpu(pid) for name, pid in stores.items()}
         make = request_maker(kind, product_ids, user_id, phase_customer())
         _, statuses, elapsed = asyncio.run(
             http_phase(url, auth, None, clients, make, seconds=seconds)
@@ -237,7 +238,10 @@ def run_phase(kind, url, app_pid, auth, clients, seconds, product_ids, user_id) 
         if worker:
             time.sleep(1)  # the worker finishes what the phase queued
             totals.worker_cpu = tree_cpu(worker.pid) - worker0
-            totals.store_cpu = sum(tree_cpu(pid) for pid in stores) - stores0
+            totals.store_cpu_by = {
+                name: tree_cpu(pid) - stores0[name] for name, pid in stores.items()
+            }
+            totals.store_cpu = sum(totals.store_cpu_by.values())
     expected = 201 if kind.startswith("order") else 200
     totals.requests = statuses.get(expected, 0)
     totals.errors = sum(n for code, n in statuses.items() if code != expected)
@@ -247,6 +251,8 @@ def run_phase(kind, url, app_pid, auth, clients, seconds, product_ids, user_id) 
 def add(into: Totals, part: Totals) -> None:
     for name in ("requests", "seconds", "cpu", "errors", "worker_cpu", "store_cpu"):
         setattr(into, name, getattr(into, name) + getattr(part, name))
+    for name, cpu in part.store_cpu_by.items():
+        into.store_cpu_by[name] = into.store_cpu_by.get(name, 0.0) + cpu
     for code, count in part.statuses.items():
         into.statuses[code] = into.statuses.get(code, 0) + count
 
@@ -278,6 +284,14 @@ def report(results, client_counts, kinds) -> None:
                     f"{peer.ms_per_request(peer.store_cpu):.1f} ms ({clients})"
                 )
         print(f"| {LABELS[kind]} | {', '.join(ratios)} | {'; '.join(cpus)} |")
+    print("\nstore CPU per order with the worker running, ms (stores shared: see the docstring)")
+    for (kind, clients, app), totals in sorted(results.items()):
+        if totals.store_cpu_by:
+            parts = ", ".join(
+                f"{name} {totals.ms_per_request(cpu):.1f}"
+                for name, cpu in sorted(totals.store_cpu_by.items())
+            )
+            print(f"  {kind:14} {clients:3} {app:8} {parts}")
     print("\nraw: request, clients, app, req/s, requests, errors (status counts)")
     for (kind, clients, app), totals in sorted(results.items()):
         print(

@@ -127,7 +127,7 @@ def order_place(order: OrderIn, authorization: str | None = Header(None)):
     )
     db[LEDGER].insert_one(
         {"_id": intent["_id"], "outcome": "commit", "created_at": stamp, "orders": [doc],
-         "folded": False}
+         "pass": 0}
     )  # fmt: skip
     db.orders.insert_many([doc], ordered=False)
     pipe = c["redis"].pipeline(transaction=True)

@@ -41,9 +41,7 @@ def purchase_decide(intent_id, outcome: str, *, orders: list[dict], now: datetim
     the recovery (ABORT) to insert wins. Returns the decision that stands."""
     entry = {"_id": intent_id, "outcome": outcome, "created_at": now}
     if outcome == COMMIT:
-        entry.update(orders=orders, folded=False)
-    else:
-        entry.update(folded=True)  # changes no figure
+        entry.update(orders=orders, **{"pass": 0})  # an abort changes no figure: no pass takes it
     return store.insert_once(entry)
 
 
@@ -76,7 +74,7 @@ def status_decide(order: dict, status: str, *, at: datetime, reason: str | None,
             "at": at,
             "reason": reason,
             "user_id": "" if user_id is None else str(user_id),
-            "folded": False,
+            "pass": 0,
         }
     )
 

@@ -1,9 +1,9 @@
 """Folding the ledger into the summaries, rebuilding them from the orders, and verifying them.
 
 The protocol (why each step keeps every figure exact) is docs/sales-summaries.md; in short, one
-pass at a time (a Redis lock): take pass number k, stamp the unfolded entries with k, add each
-entry to every summary it touches whose `pass` is below the entry's, write those summaries with
-`pass` k, flag the entries folded, record k as done.
+pass at a time (a Redis lock): take pass number k, stamp the entries no pass has taken with k,
+add each entry (and those of passes that died) to every summary it touches whose `pass` is below
+the entry's, write those summaries with `pass` k, record k as done.
 """
 
 import contextlib
@@ -81,16 +81,16 @@ def fold(*, wait: float = 0.0) -> int:
         if not is_current(state):
             return _rebuild(state, lock)
         entries = store.unfolded()
+        for taken in range(state["done"] + 1, state["next"]):  # passes that died: fold again
+            entries += store.folded_in(taken)
         if not entries:
             return 0
         number = state["next"]
         store.set_state(next=number + 1)
-        store.stamp([e["_id"] for e in entries if e.get("pass") is None], number)
+        store.stamp([e["_id"] for e in entries if not e.get("pass")], number, utcnow())
         for entry in entries:
-            if entry.get("pass") is None:
-                entry["pass"] = number
+            entry["pass"] = entry.get("pass") or number
         _write(_fold_entries(entries), number, lock, entries)
-        store.set_folded([entry["_id"] for entry in entries], utcnow())
         store.set_state(done=number)
         return len(entries)
 
@@ -201,9 +201,7 @@ def _rebuild(state: dict, lock) -> int:
     _check_still_ours(number, lock)
     store.insert_all(batch)
     _check_still_ours(number, lock)
-    unfolded = [entry["_id"] for entry in entries if not entry.get("folded")]
-    store.stamp(unfolded, number)
-    store.set_folded(unfolded, utcnow())
+    store.stamp([entry["_id"] for entry in entries if not entry.get("pass")], number, utcnow())
     store.set_state(done=number, layout=LAYOUT, time_zone=settings.SHOP_TIME_ZONE)
     logger.info("sales summaries: rebuilt from %d orders", read)
     return read

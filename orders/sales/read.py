@@ -89,8 +89,10 @@ class Reader:
         return self.under(kind, parent)
 
     def _fetch(self) -> None:
-        self.last = store.state()["next"]
+        # Untaken entries first, then `next`: an entry a pass takes after the first query was
+        # untaken in it; one taken before it belongs to a pass below the `next` read after.
         entries = {entry["_id"]: entry for entry in store.unfolded()}
+        self.last = store.state()["next"]
         for number in range(self.state.get("done", 0) + 1, self.last):
             entries.update((entry["_id"], entry) for entry in store.folded_in(number))
         self.entries = in_order(entries.values())

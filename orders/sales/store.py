@@ -3,7 +3,8 @@
 Derived from `orders` (backups leave every `sales_` collection out; a restore rebuilds them):
 - `sales_ledger`  one document per change of the sales, inserted once (its `_id` decides it):
                   a purchase {_id: intent id, outcome: "commit" (+ orders) | "abort"} or a status
-                  change {_id: "status:<order id>", status, order, ...}; `folded`, `pass`.
+                  change {_id: "status:<order id>", status, order, ...}; `pass` (0 until a
+                  folding pass takes it, then that pass's number) and `folded_at`.
 - `sales_hours`   {_id: UTC "YYYY-MM-DDTHH", day (UTC), pass, orders, quantity,
                   revenue_cents, quarters: [orders, quantity, revenue_cents] x4 (flat: FerretDB v1
                   stores no nested arrays), listed,
@@ -16,10 +17,13 @@ Derived from `orders` (backups leave every `sales_` collection out; a restore re
 - `sales_state`   {_id: "state", next, done, layout, time_zone}
 
 FerretDB v1 (what runs on our machines) shapes three choices, all here:
-- Reads match one top-level field by equality (`_id`, `day`, `month`, `year`, `group`, `folded`,
-  `pass`): FerretDB pushes those down to PostgreSQL (GIN indexes, shopsite/ferretdb_pg.py) and
-  decodes every document for anything else (`$in`, ranges, sorts).
+- Reads match one top-level field by equality (`_id`, `day`, `month`, `year`, `group`, `pass`):
+  FerretDB pushes those down to PostgreSQL (GIN indexes, shopsite/ferretdb_pg.py) and decodes
+  every document for anything else (`$in`, ranges, sorts).
 - `$in` on `_id` is not pushed down, so several ids are read one `find_one` each (`get_each`).
+- Updates go one command each: an `update` command of many statements (bulk_write) exhausts
+  FerretDB v1.24's PostgreSQL pool under concurrent writes and stalls every client (seen here
+  with 4 inserting threads and one bulk of ~100 `UpdateOne`; deletes in bulk are fine).
 - It decodes whole documents whatever the projection: rows live apart from figures, so totals
   and day charts never decode a month's product rows.
 Updates there are read-then-replace, never atomic: only an insert decides anything (the ledger),
@@ -42,7 +46,7 @@ from .. import repository
 from .figures import CUSTOMER, DAY, DAY_LINES, HOUR, HOUR_LINES, MONTH, MONTH_LINES
 
 # Bumped when the summaries' shape changes: a store built in another layout is rebuilt.
-LAYOUT = "ledger-1"
+LAYOUT = "ledger-2"
 
 
 # Reads (orders/sales/read.py) go where MONGODB_STATS_READ_PREFERENCE says, in one causally
@@ -86,7 +90,7 @@ class SalesCollection:
         return create_each(self.collection(), self.INDEXES) if self.INDEXES else []
 
 
-LEDGER = SalesCollection("sales_ledger", ["folded", "pass"])
+LEDGER = SalesCollection("sales_ledger", ["pass"])
 HOURS = SalesCollection("sales_hours", ["day"])
 DAYS = SalesCollection("sales_days", ["month"])
 MONTHS = SalesCollection("sales_months", ["year"])
@@ -206,7 +210,8 @@ def entry(entry_id) -> dict | None:
 
 
 def unfolded() -> list[dict]:
-    return list(LEDGER.collection().find({"folded": False}, session=_session()))
+    """The entries no pass has taken yet (their `pass` is 0)."""
+    return list(LEDGER.collection().find({"pass": 0}, session=_session()))
 
 
 def folded_in(pass_number: int) -> list[dict]:
@@ -217,25 +222,25 @@ def all_entries() -> Iterable[dict]:
     return LEDGER.collection().find({}).batch_size(500)
 
 
-def stamp(entry_ids: Iterable, pass_number: int) -> None:
-    for entry_id in entry_ids:  # one `_id` equality each (see FerretDB above)
-        LEDGER.collection().update_one({"_id": entry_id}, {"$set": {"pass": pass_number}})
-
-
-def set_folded(entry_ids: Iterable, at) -> None:
+def stamp(entry_ids: list, pass_number: int, at) -> None:
+    """Take the entries into a pass: one update each (see FerretDB above)."""
     for entry_id in entry_ids:
         LEDGER.collection().update_one(
-            {"_id": entry_id}, {"$set": {"folded": True, "folded_at": at}}
+            {"_id": entry_id}, {"$set": {"pass": pass_number, "folded_at": at}}
         )
 
 
 def decisions_before(cutoff, outcome: str, limit: int) -> list:
-    """Purchase decisions older than `cutoff`; commits only once folded before it (the range is
-    evaluated by FerretDB after decoding: the ledger holds minutes of purchases)."""
+    """Purchase decisions older than `cutoff`; commits only once taken by a pass before it that
+    has finished (the range is evaluated by FerretDB after decoding: the ledger holds minutes of
+    purchases)."""
     match = {"outcome": outcome, "created_at": {"$lt": cutoff}}
-    if outcome == "commit":
-        match.update(folded=True, folded_at={"$lt": cutoff})
-    return [doc["_id"] for doc in LEDGER.collection().find(match, {"_id": 1}).limit(limit)]
+    if outcome != "commit":
+        return [doc["_id"] for doc in LEDGER.collection().find(match, {"_id": 1}).limit(limit)]
+    match["folded_at"] = {"$lt": cutoff}
+    done = state().get("done", 0)
+    found = LEDGER.collection().find(match, {"_id": 1, "pass": 1}).limit(limit)
+    return [doc["_id"] for doc in found if 0 < doc.get("pass", 0) <= done]
 
 
 def delete_entries(entry_ids: list) -> int:

@@ -25,7 +25,6 @@ SALES_FILTER_FIELDS = {
     ("month",),
     ("year",),
     ("group",),
-    ("folded",),
     ("pass",),
 }
 

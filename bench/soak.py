@@ -6,13 +6,14 @@ It RESTARTS CASSANDRA (scripts/services.sh stop/start): run it against a private
 services (SHOPSITE_STATE and the *_PORT variables, as scripts/services.sh reads them), or pass
 --allow-shared-services on a machine of your own.
 
-Chaos: a gunicorn worker is SIGKILLed every --kill-every seconds (the arbiter starts a new one),
-the event worker (outbox + purchase recovery) is SIGKILLed once and started again 2 s later, and
-Cassandra is stopped and started once. Reports per minute: requests, errors (5xx and dropped
-connections), errors not explained by a kill or the Cassandra restart, p50/p99; resident memory
-per role and backend connections per role every minute, minute 2 against the end with PASS/FAIL
-at 10% (bench/soak_resources.py); and at the end: stock + sold = initial for every product, no
-purchase intent left, exactly one order_created event per stored order.
+Chaos (none with --steady): a gunicorn worker is SIGKILLed every --kill-every seconds (the
+arbiter starts a new one), the event worker (outbox + purchase recovery) is SIGKILLed once and
+started again 2 s later, and Cassandra is stopped and started once. Reports per minute:
+requests, errors (5xx and dropped connections), errors not explained by a kill or the Cassandra
+restart, p50/p99; resident memory per role and backend connections per role every minute, minute
+2 against the end with PASS/FAIL at 10% (bench/soak_resources.py); and at the end: stock + sold
+= initial for every product, no purchase intent left, exactly one order_created event per stored
+order.
 """
 
 import argparse
@@ -132,9 +133,9 @@ class Soak:
     def chaos_loop(self) -> None:
         args = self.args
         duration = args.minutes * 60
-        next_kill = args.kill_every
-        event_worker_at = duration * 0.25
-        cassandra_at = None if args.no_cassandra_restart else duration * 0.45
+        next_kill = float("inf") if args.steady else args.kill_every
+        event_worker_at = None if args.steady else duration * 0.25
+        cassandra_at = None if args.no_cassandra_restart or args.steady else duration * 0.45
         restart = None
         while not self.stop.is_set():
             t = self.now()
@@ -256,10 +257,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
     parser.add_argument("--kill-every", type=float, default=60.0, help="seconds")
     parser.add_argument("--no-cassandra-restart", action="store_true")
+    parser.add_argument(
+        "--steady",
+        action="store_true",
+        help="no kill and no restart: steady traffic, for the throughput and memory slopes",
+    )
     parser.add_argument("--allow-shared-services", action="store_true")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
-    if not args.no_cassandra_restart and not (
+    if not (args.no_cassandra_restart or args.steady) and not (
         os.environ.get("SHOPSITE_STATE") or args.allow_shared_services
     ):
         raise SystemExit(

@@ -249,8 +249,9 @@ def orders_waiting_count() -> int:
     return _window(30, None, "placed").count
 
 
-def orders_sold_totals(*, start: datetime, end: datetime) -> dict:
-    """Orders, units and revenue in [start, end) (cancelled orders are not sales)."""
+def orders_sold_totals(*, start: datetime, end: datetime | None) -> dict:
+    """Orders, units and revenue in [start, end) (cancelled orders are not sales; no end: up to
+    the moment of reading)."""
     totals = sales.window(start, end, lines=False).totals
     return {
         "total_quantity": totals["quantity"],

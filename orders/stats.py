@@ -10,13 +10,14 @@ BREAKDOWNS = ("product", "category", "day", "weekday")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def sold(start: datetime, end: datetime, by: str | None = None, limit: int | None = None):
-    """(totals {total_quantity, orders, revenue_cents}, breakdown rows or None), one walk."""
+def sold(start: datetime, end: datetime | None, by: str | None = None, limit: int | None = None):
+    """(totals {total_quantity, orders, revenue_cents}, breakdown rows or None, the end: `end`,
+    or the moment of reading if None), one walk."""
     if by is not None and by not in BREAKDOWNS:
         raise ValueError(f"by must be one of {', '.join(BREAKDOWNS)}")
     found = sales.window(start, end, lines=by in ("product", "category"))
     rows = None if by is None else breakdown(found, by, limit)
-    return totals(found), rows
+    return totals(found), rows, found.end
 
 
 def totals(found: sales.Window) -> dict:

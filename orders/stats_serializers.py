@@ -45,18 +45,20 @@ class TimestampField(serializers.Field):
 
 class SoldQuerySerializer(QuerySerializer):
     start = TimestampField(required=False, help_text="Inclusive; default: end minus 30 days.")
-    end = TimestampField(required=False, help_text="Exclusive; default: now.")
+    end = TimestampField(
+        required=False, help_text="Exclusive; default: the moment the figures are read."
+    )
     by = serializers.ChoiceField(
         choices=BREAKDOWNS, required=False, help_text="Adds a breakdown (days: the shop's days)."
     )
 
     def validate(self, attrs):
-        end = attrs.get("end") or utcnow()
+        end = attrs.get("end")  # None: up to the moment the figures are read
         try:
-            start = attrs.get("start") or end - DEFAULT_WINDOW
+            start = attrs.get("start") or (end or utcnow()) - DEFAULT_WINDOW
         except OverflowError:
             raise serializers.ValidationError({"end": ["Too early for the default 30-day window."]})
-        if start > end:
+        if start > (end or utcnow()):
             raise serializers.ValidationError({"start": ["Must not be after end."]})
         return {**attrs, "start": start, "end": end}
 

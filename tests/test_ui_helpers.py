@@ -37,8 +37,10 @@ def test_sort_header_cycles_and_keeps_filters():
     tag = '{% sort_header "price" "Price" %}'
     html = _render(tag, "/dashboard/products/?category=Tea&page=3")
     assert html == (
-        '<th class="sortable"><a href="?category=Tea&amp;sort=price">Price</a></th>'
+        '<th scope="col" class="sortable"><a href="?category=Tea&amp;sort=price">Price</a></th>'
     )  # page reset: a new order starts on page 1
+    numbers = _render('{% sort_header "stock" "Stock" num=True %}', "/dashboard/products/")
+    assert numbers.startswith('<th scope="col" class="sortable num">')  # aligned as its cells
     html = _render(tag, "/dashboard/products/?sort=price&category=Tea")
     assert 'aria-sort="ascending"' in html and "sort=-price" in html
     html = _render(tag, "/dashboard/products/?sort=-price")

@@ -206,18 +206,21 @@ def _hours(a: datetime, b: datetime) -> list[str]:
     return hours
 
 
-def window(start: datetime, end: datetime, *, lines: bool = True) -> Window:
+def window(start: datetime, end: datetime | None = None, *, lines: bool = True) -> Window:
     """The sales of [start, end) (see Window): whole months' rows from the month summaries,
     whole days from the day summaries, the rest of at most two part days from hour summaries,
     and the parts of hours cut by the window from their orders (their totals from the hour's
-    quarters when cut on a quarter hour). Cancelled orders are not sales."""
+    quarters when cut on a quarter hour). Cancelled orders are not sales. No `end`: up to the
+    moment of reading (Window.end), so the current hour counts whole, never read order by order
+    (an end taken before the read cuts it: a busy hour would cost all its orders)."""
     with store.stats_reads():
         return _window(start, end, lines=lines)
 
 
-def _window(start: datetime, end: datetime, *, lines: bool) -> Window:
-    whole, parts = split(start, end)
+def _window(start: datetime, end: datetime | None, *, lines: bool) -> Window:
     now = utcnow()
+    end = now if end is None else end
+    whole, parts = split(start, end)
     reader = Reader()
     months = _whole_months(whole)
     for month in sorted({day[:7] for day in whole}):

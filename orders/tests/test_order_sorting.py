@@ -125,7 +125,8 @@ def test_filters_combine_with_the_sort(staff_browser, shop, query, customer, sta
 
 
 def _header(html: str, label: str) -> tuple[str | None, str]:
-    th = re.search(r'<th class="sortable"( aria-sort="(\w+)")?><a href="([^"]+)">' + label, html)
+    opening = r'<th scope="col" class="sortable[^"]*"( aria-sort="(\w+)")?><a href="([^"]+)">'
+    th = re.search(opening + label, html)
     assert th, label
     return th.group(2), th.group(3).replace("&amp;", "&")
 

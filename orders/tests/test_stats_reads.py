@@ -184,3 +184,30 @@ def test_a_busy_day_is_read_hour_by_hour(watched):
     _, page = selectors.orders_page_since(days=3, skip=max(len(inside) - 2, 0), limit=5)
     assert [doc["created_at"] for doc in page] == inside[-2:]
     assert watched.returned[repository.COLLECTION] <= 20  # at most the two oldest hours
+
+
+def test_a_window_up_to_now_counts_the_current_hour_whole(watched, staff_client):
+    """No end (the API's default, the home page's today): the current hour comes from its
+    summary and the ledger, however busy, never order by order (an end taken before the read
+    would cut the hour and cost every order in it)."""
+    product = repository.orders().find_one()["items"][0]["product_id"]
+    start = utcnow() - timedelta(days=30)
+    before = stats.sold(start, None)[0]
+    placed = [{"customer": "Now", "items": [{"product_id": product, "quantity": 2}]}] * 3
+    services.orders_place_bulk(orders=placed, user_id=None)
+    watched.clear()
+
+    totals, _, end = stats.sold(start, None)
+    body = staff_client.get("/stats/sold/").json()
+
+    assert totals["orders"] == before["orders"] + 3
+    assert totals["total_quantity"] == before["total_quantity"] + 6
+    assert body["orders"] == totals["orders"]
+    assert abs(end - utcnow()) < timedelta(seconds=30)
+    _check_commands(watched)
+    hour = utcnow().strftime("%Y-%m-%dT%H")
+    read_orders = [
+        body["filter"] for command, body in watched.commands
+        if command == "find" and body["find"] == repository.COLLECTION
+    ]  # fmt: skip
+    assert all(flt.get("hour") != hour for flt in read_orders), read_orders

@@ -43,9 +43,10 @@ def nav_link(context, href: str, label: str, exact: bool = False):
 
 
 @register.simple_tag(takes_context=True)
-def sort_header(context, field: str, label: str, param: str = "sort"):
+def sort_header(context, field: str, label: str, param: str = "sort", num: bool = False):
     """A <th> whose link sorts by `field` (?sort=field, again for ?sort=-field), keeping the
-    other query parameters except the page number (a new order starts on page 1)."""
+    other query parameters except the page number (a new order starts on page 1). `num`: the
+    column holds numbers (aligned right, as its cells)."""
     request = context.get("request")
     query = request.GET.copy() if request is not None else {}
     current = query.get(param, "") if query else ""
@@ -58,11 +59,13 @@ def sort_header(context, field: str, label: str, param: str = "sort"):
     params = [(k, v) for k in query for v in query.getlist(k) if k not in (param, "page")]
     params.append((param, next_value))
     href = "?" + urlencode(params)
+    css = "sortable num" if num else "sortable"
     if state:
         return format_html(
-            '<th class="sortable" aria-sort="{}"><a href="{}">{}</a></th>', state, href, label
-        )
-    return format_html('<th class="sortable"><a href="{}">{}</a></th>', href, label)
+            '<th scope="col" class="{}" aria-sort="{}"><a href="{}">{}</a></th>',
+            css, state, href, label,
+        )  # fmt: skip
+    return format_html('<th scope="col" class="{}"><a href="{}">{}</a></th>', css, href, label)
 
 
 @register.simple_tag

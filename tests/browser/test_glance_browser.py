@@ -161,6 +161,7 @@ def test_every_page_passes_axe_and_is_screenshotted(browser, live_server, backen
         f"/dashboard/products/{tea['_id']}/edit/",
         f"/dashboard/products/{cup['_id']}/stock/",
         "/dashboard/orders/",
+        "/dashboard/orders/last-30-days/?sort=-total",
         "/dashboard/orders/new/",
         f"/dashboard/orders/{orders[0]['_id']}/",
         "/dashboard/sales/",

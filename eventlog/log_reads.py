@@ -43,6 +43,13 @@ def _paged(session, statement, args, rows: int):
     return session.execute(bound)
 
 
+def _paged_async(session, statement, args, rows: int):
+    """The same, sent now: its result() pages lazily like _paged's."""
+    bound = statement.bind(args)
+    bound.fetch_size = rows
+    return session.execute_async(bound)
+
+
 def _entry(row) -> LogEntry:
     return LogEntry(
         event_id=row.event_id,
@@ -136,20 +143,44 @@ class LogReads:
         return heapq.merge(*streams, key=_order_key)
 
     def _stream_hours(self, since, now, before, page_rows) -> Iterator[LogEntry]:
+        """The hours' partitions newest first, in rounds of 1, 2, 4 ... 24 hours read at once: a
+        reader that stops in the newest hour has made one query, a sparse year a few hundred."""
         session, st = self._statements()
-        hour = _hour(now if before is None else min(now, before[0]))
-        while hour >= _hour(since):
-            if before is not None and hour == _hour(before[0]):
-                ts, last_id = before
-                if ts >= since:
-                    tie = _paged(session, st["hour_tie"], (hour, ts, last_id), page_rows)
-                    yield from map(_entry, tie)
-                args = (hour, since, ts)
-                rows = _paged(session, st["hour_window_before"], args, page_rows)
-            else:
-                rows = _paged(session, st["hour_window"], (hour, since), page_rows)
-            yield from map(_entry, rows)
+        hours = self._hours_with_entries(since, now if before is None else min(now, before[0]))
+        start, size = 0, 1
+        while start < len(hours):
+            pending = []
+            for hour in hours[start : start + size]:
+                if before is not None and hour == _hour(before[0]):
+                    ts, last_id = before
+                    if ts >= since:
+                        pending.append(
+                            _paged_async(session, st["hour_tie"], (hour, ts, last_id), page_rows)
+                        )
+                    args = (hour, since, ts)
+                    pending.append(_paged_async(session, st["hour_window_before"], args, page_rows))
+                else:
+                    pending.append(
+                        _paged_async(session, st["hour_window"], (hour, since), page_rows)
+                    )
+            for future in pending:
+                yield from map(_entry, future.result())
+            start, size = start + size, min(size * 2, 24)
+
+    def _hours_with_entries(self, since: datetime, newest: datetime) -> list[datetime]:
+        """The UTC hours in [since, newest] that may hold entries, newest first: every hour of a
+        short window, else only the hours of the days the bucket registry knows (it is written
+        before the entries, and unregistered after them)."""
+        first, last = _hour(since), _hour(newest)
+        if last < first:
+            return []
+        days = self._registered_days(since.date(), newest.date())
+        hours, hour = [], last
+        while hour >= first:
+            if days is None or hour.date() in days:
+                hours.append(hour)
             hour -= timedelta(hours=1)
+        return hours
 
     def _stream_type(self, event_type, since, now, before, page_rows) -> Iterator[LogEntry]:
         session, st = self._statements()
@@ -170,15 +201,21 @@ class LogReads:
 
     def _days_with_type(self, event_type: str, first: date, last: date) -> list[date]:
         """The days in [first, last] that may hold the type's entries, newest first."""
-        span = (last - first).days
-        if span < 0:
+        if last < first:
             return []
-        if span <= 2:  # a short window: reading the few buckets directly is cheaper
-            return [last - timedelta(days=i) for i in range(span + 1)]
+        registered = self._registered_days(first, last, event_type)
+        if registered is None:
+            registered = {last - timedelta(days=i) for i in range((last - first).days + 1)}
+        return sorted(registered, reverse=True)
+
+    def _registered_days(self, first: date, last: date, event_type: str | None = None):
+        """The days in [first, last] with a registered bucket (of `event_type`, or of any type),
+        from one registry query; None for a window of at most 3 days, cheaper read directly."""
+        if (last - first).days <= 2:
+            return None
         session, st = self._statements()
         rows = session.execute(st["buckets_between"], (REGISTRY, first, last))
-        days = {r.day.date() for r in rows if r.event_type == event_type}
-        return sorted(days, reverse=True)
+        return {r.day.date() for r in rows if event_type is None or r.event_type == event_type}
 
     def event_types(self, days: int = 366) -> list[str]:
         """Event types written in the last `days` days (from the bucket registry)."""

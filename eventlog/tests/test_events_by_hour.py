@@ -143,6 +143,25 @@ def test_a_sparse_window_reads_at_most_one_partition_per_hour(log_manager):
     assert len(found) == 1 and counting.queries <= 25
 
 
+def test_a_sparse_year_reads_only_the_hours_of_days_with_entries(log_manager):
+    """A year's window (an order's events link) on a quiet log: the registry says which days
+    hold entries; the other 8,000-odd hours are never asked for."""
+    now = datetime.now(UTC)
+    old = log_manager.insert(event_type="x", user_id="1", timestamp=now - timedelta(days=200))
+    new = log_manager.insert(event_type="y", user_id="1", timestamp=now - timedelta(minutes=1))
+    counting = CountingSession(log_manager.session)
+    manager = CassandraLogManager(session=counting)
+    manager._statements()
+    counting.queries = 0
+    found = list(manager.stream(since=now - timedelta(hours=8760), page_rows=8))
+    assert [e.event_id for e in found] == [new.event_id, old.event_id]
+    # The registry, then at most the 24 hours of each of the two days with entries.
+    assert counting.queries <= 1 + 2 * 24
+    # The filtered events page on that window finds the old entry the same way.
+    page = selectors.events_browse(hours=8760, limit=50, user_id="1", types=None)
+    assert [e.event_id for e in page.entries] == [new.event_id, old.event_id]
+
+
 def test_backfill_copies_entries_written_before_the_table_existed(log_manager):
     """A keyspace from before events_by_hour: its entries are in the other tables only."""
     now = datetime.now(UTC).replace(microsecond=0)

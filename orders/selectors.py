@@ -239,9 +239,17 @@ def orders_page_since(
     return window.count, list(itertools.islice(window.iterate(skip), limit))
 
 
-def orders_iter_since(*, days: int, customer: str | None = None, status=None) -> Iterator[dict]:
-    """Every order of the last `days` days, newest first, an hour at a time (for exports)."""
-    yield from _window(days, customer, status).iterate(page=False)
+def orders_iter_since(
+    *, days: int, customer: str | None = None, status=None, sort: str = "-created"
+) -> Iterator[dict]:
+    """Every order of the last `days` days in `sort` order (for exports): newest first an hour
+    at a time, any other order from orders_sorted_since, 500 orders a read."""
+    if sort == ORDER_SORT_DEFAULT:
+        yield from _window(days, customer, status).iterate(page=False)
+        return
+    count, fetch = orders_sorted_since(days=days, customer=customer, status=status, sort=sort)
+    for skip in range(0, count, 500):
+        yield from fetch(skip, 500)
 
 
 def orders_waiting_count() -> int:

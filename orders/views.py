@@ -73,14 +73,14 @@ def orders_last_days(request):
         customer = form.cleaned_data["customer"] or None
         status = form.cleaned_data["status"] or None
     filters = {"days": LAST_DAYS, "customer": customer, "status": status}
-    if wants_csv_page(request):
-        rows = order_item_rows(selectors.orders_iter_since(**filters))
-        return csv_response(rows, header=ORDER_ITEM_HEADER, filename="orders.csv")
     sort = request.GET.get("sort") or selectors.ORDER_SORT_DEFAULT
     try:
         selectors.order_sort_check(sort)
     except ValueError as exc:
         return HttpResponseBadRequest(f"sort: {exc}.")
+    if wants_csv_page(request):  # the rows as the page orders them
+        rows = order_item_rows(selectors.orders_iter_since(**filters, sort=sort))
+        return csv_response(rows, header=ORDER_ITEM_HEADER, filename="orders.csv")
     if sort == selectors.ORDER_SORT_DEFAULT:  # the walk: about a page's reads
         count = selectors.orders_count_since(**filters)
 

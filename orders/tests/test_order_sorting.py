@@ -2,6 +2,8 @@
 every order of the window once over all pages, in order, ties broken by id; filters and sort
 combine; an unknown order is a 400. Newest first (the default) still walks the days."""
 
+import csv
+import io
 import re
 from datetime import timedelta
 
@@ -122,6 +124,22 @@ def test_filters_combine_with_the_sort(staff_browser, shop, query, customer, sta
     assert expected and ids == expected
     assert count == selectors.orders_count_since(days=30, customer=customer, status=status)
     assert all(query.lstrip("?").split("&")[0] in link and "sort=" in link for link in links)
+
+
+@pytest.mark.parametrize("query", ["?sort=-total", "?status=placed&sort=customer", ""])
+def test_the_csv_download_keeps_the_pages_order(staff_browser, shop, query):
+    sort = query.rsplit("sort=", 1)[1] if "sort=" in query else "-created"
+    status = "placed" if "status=placed" in query else None
+    response = staff_browser.get(URL + (query or "?") + "&format=csv")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    ids = list(dict.fromkeys(row["order_id"] for row in rows))  # a row per item
+    assert ids == _expected(sort, None, status)
+
+
+def test_a_csv_with_an_unknown_order_is_a_400(staff_browser, shop):
+    response = staff_browser.get(URL, {"sort": "colour", "format": "csv"})
+    assert response.status_code == 400 and response.content.decode().startswith("sort:")
 
 
 def _header(html: str, label: str) -> tuple[str | None, str]:

@@ -2,11 +2,13 @@
 
 import re
 import time
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client, override_settings
 
 from sessions_app.manager import SessionManager
+from shopsite.timeutil import parse_iso
 
 pytestmark = pytest.mark.django_db
 
@@ -119,6 +121,17 @@ def test_sessions_page_lists_sessions_with_scan(admin_user, staff_user, redis_cl
     assert commandstat(redis_client, "scan") > scans_before
     # Tokens are not shown on the page.
     assert SessionManager().get(staff_user.pk).session_token not in html
+
+
+def test_sessions_page_shows_times_in_the_shops_zone(admin_user, redis_client, settings):
+    settings.SHOP_TIME_ZONE = "Asia/Kathmandu"  # +0545 all year: no DST edge
+    client = form_login("admin", "admin-pass-123")
+    session = SessionManager().get(admin_user.pk)
+    local = parse_iso(session.login_time).astimezone(ZoneInfo("Asia/Kathmandu"))
+    html = client.get(PAGE).content.decode()
+    assert f'datetime="{local.isoformat(timespec="seconds")}"' in html
+    assert f"{local:%Y-%m-%d %H:%M:%S} +0545" in html
+    assert "(UTC)" not in html
 
 
 def test_sessions_page_staff_403_anonymous_redirect(staff_user, redis_client):

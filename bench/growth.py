@@ -77,7 +77,7 @@ def stored_orders() -> int:
     from orders import sales, services
 
     services.sales_summaries_refresh()
-    found = sales.window(datetime(2000, 1, 1, tzinfo=UTC), datetime.now(UTC), lines=False)
+    found = sales.window(datetime(2000, 1, 1, tzinfo=UTC), datetime.now(UTC), lines=())
     return found.totals["orders"]
 
 

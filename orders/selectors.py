@@ -260,7 +260,7 @@ def orders_waiting_count() -> int:
 def orders_sold_totals(*, start: datetime, end: datetime | None) -> dict:
     """Orders, units and revenue in [start, end) (cancelled orders are not sales; no end: up to
     the moment of reading)."""
-    totals = sales.window(start, end, lines=False).totals
+    totals = sales.window(start, end, lines=()).totals
     return {
         "total_quantity": totals["quantity"],
         "orders": totals["orders"],

@@ -1,23 +1,27 @@
 """Sales statistics: folds of one `sales.window` walk (orders/sales: exact, cancelled orders
 left out). A new breakdown is a fold here plus its serializer."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from . import repository, sales
 from .sales import FIGURES
 
 BREAKDOWNS = ("product", "category", "day", "weekday")
+# The rows of sales.Window a breakdown reads (day and weekday read figures only).
+PARTS = {"product": ("products",), "category": ("categories",), "customer": ("customers",)}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def sold(start: datetime, end: datetime | None, by: str | None = None, limit: int | None = None):
-    """(totals {total_quantity, orders, revenue_cents}, breakdown rows or None, the end: `end`,
-    or the moment of reading if None), one walk."""
+def sold(
+    start: datetime | timedelta, end: datetime | None, by: str | None = None, limit=None
+) -> tuple[dict, list[dict] | None, datetime, datetime]:
+    """(totals {total_quantity, orders, revenue_cents}, breakdown rows or None, start, end), one
+    walk. No end: up to the moment of reading; a timedelta start: that long before the end."""
     if by is not None and by not in BREAKDOWNS:
         raise ValueError(f"by must be one of {', '.join(BREAKDOWNS)}")
-    found = sales.window(start, end, lines=by in ("product", "category"))
+    found = sales.window(start, end, lines=PARTS.get(by, ()))
     rows = None if by is None else breakdown(found, by, limit)
-    return totals(found), rows, found.end
+    return totals(found), rows, found.start, found.end
 
 
 def totals(found: sales.Window) -> dict:
@@ -81,7 +85,7 @@ def sold_breakdown(start: datetime, end: datetime, by: str, limit: int | None = 
 
 
 def top_customers(start: datetime, end: datetime, limit: int = 10) -> list[dict]:
-    return breakdown(sales.window(start, end), "customer", limit)
+    return breakdown(sales.window(start, end, lines=PARTS["customer"]), "customer", limit)
 
 
 def customer_totals(name: str) -> dict | None:

@@ -86,7 +86,7 @@ class SoldStatsView(CSVExportMixin, APIView):
         query.is_valid(raise_exception=True)
         start, end = query.validated_data["start"], query.validated_data["end"]
         by = query.validated_data.get("by")
-        totals, rows, end = stats.sold(start, end, by)
+        totals, rows, start, end = stats.sold(start, end, by)
         if self.wants_csv(request):
             if not by:
                 rows = [{"start": start, "end": end, **totals}]

@@ -53,9 +53,12 @@ class SoldQuerySerializer(QuerySerializer):
     )
 
     def validate(self, attrs):
-        end = attrs.get("end")  # None: up to the moment the figures are read
+        end, start = attrs.get("end"), attrs.get("start")  # no end: up to the moment of reading
+        if start is None and end is None:
+            # 30 days before the end the read takes: the answer's end - start is 30 days.
+            return {**attrs, "start": DEFAULT_WINDOW, "end": None}
         try:
-            start = attrs.get("start") or (end or utcnow()) - DEFAULT_WINDOW
+            start = start or end - DEFAULT_WINDOW
         except OverflowError:
             raise serializers.ValidationError({"end": ["Too early for the default 30-day window."]})
         if start > (end or utcnow()):

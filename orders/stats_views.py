@@ -82,7 +82,7 @@ def sales_dashboard(request):
     days = stats.breakdown(period, "day")
     # The period of the same length just before: the day chart's faint comparison series.
     span = last_day - first_day + timedelta(days=1)
-    before = sales.window(day_start(first_day - span), start, lines=False)
+    before = sales.window(day_start(first_day - span), start, lines=())
     previous_days = stats.breakdown(before, "day")
     products = stats.breakdown(period, "product", limit=TOP_ROWS)
     categories = stats.breakdown(period, "category", limit=TOP_ROWS)

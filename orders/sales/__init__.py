@@ -22,7 +22,8 @@ from django.conf import settings
 from . import store
 from .figures import DAY, FIGURES, HOUR
 from .fold import LAYOUT, fold, invalidate, is_current, rebuild, verify
-from .read import Reader, Rebuilding, Window, day_start, window
+from .read import Reader, Rebuilding
+from .window import Window, day_start, window
 
 __all__ = [
     # deciding a change
@@ -118,7 +119,8 @@ class ListCounts:
                 self._reader.find(kind, parent)
                 found = self._reader.finish().under(kind, parent)
             else:
-                found = self._reader.more(kind, parent)
+                self._reader.more(finds=[(kind, parent)])
+                found = self._reader.under(kind, parent)
             self._read[(kind, parent)] = found
         return self._read[(kind, parent)]
 

@@ -24,6 +24,7 @@ from .. import repository
 from . import store
 from .figures import (
     CUSTOMER,
+    LINE_PARTS,
     add_into,
     close_summary,
     entry_effects,
@@ -312,8 +313,8 @@ def _comparable(kind: str, doc: dict | None):
                 tuple(sorted((k, v) for k, v in row.items() if k not in ("last_at", "last_id")))
                 for row in kept[part]
             )
-    if kind.endswith("_lines"):
-        empty = not any(kept.get(part) for part in ("products", "categories", "customers"))
+    if kind in LINE_PARTS:
+        empty = not any(kept.get(part) for part in LINE_PARTS[kind])
     else:
         empty = not kept.get("orders") and not kept.get("listed")
     return None if empty else kept

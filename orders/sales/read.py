@@ -1,34 +1,12 @@
 """Reads of the sales figures: stored summaries plus the ledger entries they do not hold yet
 (docs/sales-summaries.md, "Reading"). Nothing here writes."""
 
-from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-
 from shopsite.errors import BackendUnavailable
-from shopsite.timeutil import as_utc, hour_key, parse_iso, shop_zone, utcnow
+from shopsite.timeutil import shop_zone
 
-from .. import repository
 from . import store
-from .figures import (
-    CUSTOMER,
-    DAY,
-    DAY_LINES,
-    FIGURES,
-    HOUR,
-    HOUR_LINES,
-    LINES,
-    MONTH_LINES,
-    add,
-    add_rows_into,
-    entry_effects,
-    in_order,
-    summarize,
-)
+from .figures import CUSTOMER, add, entry_effects, in_order
 from .fold import cancelled_ids, customer_times, is_current
-
-ONE_HOUR = timedelta(hours=1)
-QUARTER = timedelta(minutes=15)
 
 
 class Rebuilding(BackendUnavailable):
@@ -78,15 +56,17 @@ class Reader:
         self._apply(set(self.docs) | {("*", "*")})
         return self
 
-    def more(self, kind: str, parent: str) -> dict[str, dict]:
-        """Read more summaries after `finish` (a list walking further back): exact by the same
-        rule, with the entries fetched again only if a pass started meanwhile."""
+    def more(self, *, finds=(), gets=()) -> None:
+        """Read more summaries after `finish` (finds: (kind, parent); gets: (kind, keys) not read
+        yet): exact by the same rule, the entries fetched again only if a pass started meanwhile."""
         before = set(self.docs)
-        self.find(kind, parent)
+        for kind, parent in finds:
+            self.find(kind, parent)
+        for kind, keys in gets:
+            self.get_each(kind, keys)
         if store.state()["next"] != self.last:
             self._fetch()
-        self._apply((set(self.docs) - before) | {(kind, "*" + parent)})
-        return self.under(kind, parent)
+        self._apply((set(self.docs) - before) | {(kind, "*" + parent) for kind, parent in finds})
 
     def _fetch(self) -> None:
         # Untaken entries first, then `next`: an entry a pass takes after the first query was
@@ -135,167 +115,6 @@ class Reader:
             for (k, key), doc in self.docs.items()
             if k == kind and key.startswith(parent) and doc
         }
-
-
-# --- windows -------------------------------------------------------------------------------------
-
-
-def day_start(day: date) -> datetime:
-    """The UTC moment the shop's day begins."""
-    return datetime.combine(day, time(0), tzinfo=shop_zone()).astimezone(UTC)
-
-
-def split(start: datetime, end: datetime) -> tuple[list[str], list[tuple[str, datetime, datetime]]]:
-    """(the shop's days wholly in [start, end), [(day, a, b)]: at most two parts of days)."""
-    start, end = as_utc(start), as_utc(end)
-    if start > end:
-        raise ValueError("start must not be after end")
-    whole, parts = [], []
-    day = start.astimezone(shop_zone()).date()
-    while start < end:
-        begins, ends = day_start(day), day_start(day + timedelta(days=1))
-        if begins >= start and ends <= end:
-            whole.append(day.isoformat())
-        else:
-            parts.append((day.isoformat(), max(begins, start), min(ends, end)))
-        start, day = ends, day + timedelta(days=1)
-    return whole, parts
-
-
-@dataclass
-class Window:
-    """The sales of [start, end): totals, one row per shop day with orders, and (if asked) the
-    rows per product, category and customer. Computed in one walk."""
-
-    start: datetime
-    end: datetime
-    totals: dict = field(default_factory=lambda: dict.fromkeys(FIGURES, 0))
-    days: dict[str, dict] = field(default_factory=dict)
-    lines: dict[str, dict] = field(default_factory=lambda: {part: {} for part in LINES})
-
-    def _add(self, day: str, figures: dict | None) -> None:
-        if not figures or not any(figures.get(name) for name in FIGURES):
-            return
-        row = self.days.setdefault(day, {"day": day, **dict.fromkeys(FIGURES, 0)})
-        for name in FIGURES:
-            row[name] += figures.get(name, 0)
-            self.totals[name] += figures.get(name, 0)
-
-    def _add_lines(self, doc: dict | None) -> None:
-        for part in LINES:
-            add_rows_into(part, self.lines[part], (doc or {}).get(part, []))
-
-    def day_rows(self) -> list[dict]:
-        rows = [row for _, row in sorted(self.days.items()) if row["orders"]]
-        return rows
-
-
-def _hour_part(hour: str, a: datetime, b: datetime) -> tuple[str, datetime, datetime] | None:
-    """How an hour is cut by [a, b): None if wholly inside."""
-    begins = parse_iso(hour + ":00")
-    if a <= begins and begins + ONE_HOUR <= b:
-        return None
-    return hour, max(a, begins), min(b, begins + ONE_HOUR)
-
-
-def _hours(a: datetime, b: datetime) -> list[str]:
-    hours, cursor = [], a.replace(minute=0, second=0, microsecond=0)
-    while cursor < b:
-        hours.append(hour_key(cursor))
-        cursor += ONE_HOUR
-    return hours
-
-
-def window(start: datetime, end: datetime | None = None, *, lines: bool = True) -> Window:
-    """The sales of [start, end) (see Window): whole months' rows from the month summaries,
-    whole days from the day summaries, the rest of at most two part days from hour summaries,
-    and the parts of hours cut by the window from their orders (their totals from the hour's
-    quarters when cut on a quarter hour). Cancelled orders are not sales. No `end`: up to the
-    moment of reading (Window.end), so the current hour counts whole, never read order by order
-    (an end taken before the read cuts it: a busy hour would cost all its orders)."""
-    with store.stats_reads():
-        return _window(start, end, lines=lines)
-
-
-def _window(start: datetime, end: datetime | None, *, lines: bool) -> Window:
-    now = utcnow()
-    end = now if end is None else end
-    whole, parts = split(start, end)
-    reader = Reader()
-    months = _whole_months(whole)
-    for month in sorted({day[:7] for day in whole}):
-        reader.find(DAY, month)
-        if lines and month not in months:
-            reader.find(DAY_LINES, month)
-    if lines and months:
-        reader.get_each(MONTH_LINES, sorted(months))
-    cut: list[tuple[str, str, datetime, datetime]] = []  # (day, hour, a, b)
-    for _, a, b in parts:
-        for utc_day in sorted({hour[:10] for hour in _hours(a, b)}):
-            reader.find(HOUR, utc_day)
-            if lines:
-                reader.find(HOUR_LINES, utc_day)
-    reader.finish()
-
-    result = Window(start=as_utc(start), end=as_utc(end))
-    for day in whole:
-        result._add(day, reader.of(DAY, day))
-        if lines and day[:7] not in months:
-            result._add_lines(reader.of(DAY_LINES, day))
-    for month in months:
-        result._add_lines(reader.of(MONTH_LINES, month))
-    for day, a, b in parts:
-        for hour in _hours(a, b):
-            part = _hour_part(hour, a, b)
-            if part is not None and part[2] >= now and part[1] == parse_iso(hour + ":00"):
-                part = None  # the current hour up to now or later: all of its orders so far
-            if part is None:
-                result._add(day, reader.of(HOUR, hour))
-                if lines:
-                    result._add_lines(reader.of(HOUR_LINES, hour))
-            else:
-                cut.append((day, *part))
-    for day, hour, a, b in cut:
-        quarters = _quarter_figures(reader.of(HOUR, hour), hour, a, b)
-        if quarters is not None and not lines:
-            result._add(day, quarters)
-            continue
-        docs = [
-            doc for doc in repository.find_hour(hour)
-            if a <= as_utc(doc["created_at"]) < b
-        ]  # fmt: skip
-        figures, rows = summarize(docs)
-        result._add(day, figures)
-        result._add_lines(rows)
-    return result
-
-
-def _quarter_figures(doc: dict | None, hour: str, a: datetime, b: datetime) -> dict | None:
-    """An hour's figures between two quarter hours, from its stored quarters (None if [a, b) is
-    not cut on quarter hours)."""
-    begins = parse_iso(hour + ":00")
-    if (a - begins) % QUARTER or (b - begins) % QUARTER:
-        return None
-    first, last = (a - begins) // QUARTER, (b - begins) // QUARTER
-    quarters = (doc or {}).get("quarters") or [0] * 12  # flat: see figures.order_effects
-    totals = dict.fromkeys(FIGURES, 0)
-    for quarter in range(first, last):
-        for index, name in enumerate(FIGURES):
-            totals[name] += quarters[3 * quarter + index]
-    return totals
-
-
-def _whole_months(days: list[str]) -> set[str]:
-    counts: dict[str, int] = defaultdict(int)
-    for day in days:
-        counts[day[:7]] += 1
-    whole = set()
-    for month, count in counts.items():
-        first = date.fromisoformat(month + "-01")
-        following = (first + timedelta(days=32)).replace(day=1)
-        if count == (following - first).days:
-            whole.add(month)
-    return whole
 
 
 # --- customers -----------------------------------------------------------------------------------

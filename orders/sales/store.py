@@ -11,8 +11,9 @@ Derived from `orders` (backups leave every `sales_` collection out; a restore re
                   per_minute: [60], fulfilled, cancelled}
 - `sales_days`    {_id: the shop's "YYYY-MM-DD", month, pass, orders, quantity, revenue_cents}
 - `sales_months`  {_id: the shop's "YYYY-MM", year, pass, orders, quantity, revenue_cents}
-- `sales_lines`   {_id: "<kind>:<key>", group, pass, products, categories, customers}: the rows of
-                  an hour, day or month, apart from its figures (see FerretDB below).
+- `sales_lines`   {_id: "<kind>:<key>", group: "<kind>:<parent>", pass, products and categories,
+                  or customers}: the rows of an hour, day or month apart from its figures, and its
+                  customers' rows apart from those (see FerretDB below).
 - `sales_customers` {_id: name, pass, orders, total_cents, first_order_at, last_order_at}
 - `sales_state`   {_id: "state", next, done, layout, time_zone}
 
@@ -25,7 +26,8 @@ FerretDB v1 (what runs on our machines) shapes three choices, all here:
   FerretDB v1.24's PostgreSQL pool under concurrent writes and stalls every client (seen here
   with 4 inserting threads and one bulk of ~100 `UpdateOne`; deletes in bulk are fine).
 - It decodes whole documents whatever the projection: rows live apart from figures, so totals
-  and day charts never decode a month's product rows.
+  and day charts never decode a month's product rows, and customers' rows apart from products'
+  (a month holds thousands of customers, a few hundred products).
 Updates there are read-then-replace, never atomic: only an insert decides anything (the ledger),
 and every summary document is written by one folding pass at a time (fold.py).
 """
@@ -43,10 +45,10 @@ from shopsite.mongo import ensure_indexes as create_each
 from shopsite.mongo import get_client, get_db, stats_db
 
 from .. import repository
-from .figures import CUSTOMER, DAY, DAY_LINES, HOUR, HOUR_LINES, MONTH, MONTH_LINES
+from .figures import CUSTOMER, DAY, HOUR, LINE_PARTS, MONTH
 
 # Bumped when the summaries' shape changes: a store built in another layout is rebuilt.
-LAYOUT = "ledger-2"
+LAYOUT = "ledger-3"
 
 
 # Reads (orders/sales/read.py) go where MONGODB_STATS_READ_PREFERENCE says, in one causally
@@ -105,32 +107,29 @@ OBSOLETE = [
     "sales_month_customers", "sales_dirty_hours", "sales_dirty_customers",
 ]  # fmt: skip
 
-# Where each kind of summary lives: (collection, _id prefix, the field grouping its documents).
+# Where each kind of summary lives: (collection, _id prefix).
 PLACES = {
     HOUR: (HOURS, ""),
     DAY: (DAYS, ""),
     MONTH: (MONTHS, ""),
     CUSTOMER: (CUSTOMERS, ""),
-    HOUR_LINES: (LINES, "hour:"),
-    DAY_LINES: (LINES, "day:"),
-    MONTH_LINES: (LINES, "month:"),
+    **{kind: (LINES, kind + ":") for kind in LINE_PARTS},
 }
+# The field a kind's documents are found by (find), and how much of a key names its parent.
+_PARENT = {HOUR: "day", DAY: "month", MONTH: "year"}
+_PARENT_LENGTH = {"hour": 10, "day": 7, "month": 4}  # a UTC day's hours, a month's days ...
+
+
+def _parent(kind: str, key: str) -> str:
+    return key[: _PARENT_LENGTH[kind.split("_")[0]]]
 
 
 def _group(kind: str, key: str) -> dict:
     """The fields a summary document is found by besides its `_id`."""
-    if kind == HOUR:
-        return {"day": key[:10]}
-    if kind == DAY:
-        return {"month": key[:7]}
-    if kind == MONTH:
-        return {"year": key[:4]}
-    if kind == HOUR_LINES:
-        return {"group": "hours:" + key[:10]}
-    if kind == DAY_LINES:
-        return {"group": "days:" + key[:7]}
-    if kind == MONTH_LINES:
-        return {"group": "months:" + key[:4]}
+    if kind in _PARENT:
+        return {_PARENT[kind]: _parent(kind, key)}
+    if kind in LINE_PARTS:
+        return {"group": f"{kind}:{_parent(kind, key)}"}
     return {}
 
 
@@ -157,10 +156,12 @@ def get_each(kind: str, keys: Iterable[str]) -> dict[str, dict]:
 
 def find(kind: str, parent: str) -> dict[str, dict]:
     """The summaries of a kind under one parent, by equality: a UTC day's hours, a month's days,
-    a year's months."""
+    a year's months; parent "": every summary of a kind that has a collection of its own."""
     where, _ = PLACES[kind]
-    field = {HOUR: "day", DAY: "month", MONTH: "year"}.get(kind)
-    match = {field: parent} if field else {"group": f"{kind.split('_')[0]}s:{parent}"}
+    if not parent and kind not in _PARENT:
+        raise ValueError(f"{kind} summaries are found under a parent")
+    match = {_PARENT[kind]: parent} if kind in _PARENT else {"group": f"{kind}:{parent}"}
+    match = match if parent else {}
     docs = (_strip(kind, doc) for doc in where.collection().find(match, session=_session()))
     return {doc["_id"]: doc for doc in docs}
 

@@ -193,6 +193,10 @@ WINDOWS = {
     "edges": (EDGE_START, EDGE_END),
     "empty, before all orders": (ANCHOR - timedelta(days=900), ANCHOR - timedelta(days=800)),
     "empty, start equals end": (EDGE_START, EDGE_START),
+    # Whole years: three read a year at a time, ten every month of the store at once.
+    "three whole years": (datetime(2025, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC)),
+    "ten whole years": (datetime(2020, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC)),
+    "since the year 116": (datetime(116, 4, 25, 13, 20, tzinfo=UTC), ANCHOR + timedelta(days=1)),
 }
 
 
@@ -219,6 +223,8 @@ def test_windows_are_not_trivial(shop):
     """The windows above exercise what they claim: data, emptiness and both edges."""
     products, orders = shop
     assert len(_in(orders, *WINDOWS["everything"])) == len(orders) == 302
+    for name in ("three whole years", "ten whole years", "since the year 116"):
+        assert len(_in(orders, *WINDOWS[name])) == 302
     assert 50 < len(_in(orders, *WINDOWS["middle"])) < 250
     assert not _in(orders, *WINDOWS["empty, before all orders"])
     edge = _in(orders, EDGE_START, EDGE_END)

@@ -47,7 +47,10 @@ web=$!
 # TERM to both, then wait for them to exit (gunicorn finishes requests in flight, up to its
 # graceful timeout of 30 s), so that the port is free once this script has ended.
 stop() {
-  trap - INT TERM HUP EXIT
+  # A second TERM or Ctrl-C while stopping must not kill this script: gunicorn would be left
+  # running, no longer waited for (the KILL below bounds the wait).
+  trap '' INT TERM HUP
+  trap - EXIT
   kill -TERM "$worker" "$web" 2>/dev/null || true
   local deadline=$((SECONDS + 40))
   while kill -0 "$worker" 2>/dev/null || kill -0 "$web" 2>/dev/null; do
@@ -55,7 +58,7 @@ stop() {
       kill -KILL "$worker" "$web" 2>/dev/null || true
       break
     fi
-    sleep 0.2
+    sleep 0.2 || true  # a signal to the group may end the sleep
   done
   wait 2>/dev/null || true
 }

@@ -240,11 +240,11 @@ def orders_page_since(
 
 
 def orders_iter_since(
-    *, days: int, customer: str | None = None, status=None, sort: str = "-created"
+    *, days: int, customer: str | None = None, status=None, sort: str | None = None
 ) -> Iterator[dict]:
-    """Every order of the last `days` days in `sort` order (for exports): newest first an hour
-    at a time, any other order from orders_sorted_since, 500 orders a read."""
-    if sort == ORDER_SORT_DEFAULT:
+    """Every order of the last `days` days in `sort` order (for exports): newest first (the
+    default) an hour at a time, any other order from orders_sorted_since, 500 orders a read."""
+    if sort in (None, ORDER_SORT_DEFAULT):
         yield from _window(days, customer, status).iterate(page=False)
         return
     count, fetch = orders_sorted_since(days=days, customer=customer, status=status, sort=sort)

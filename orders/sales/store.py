@@ -158,10 +158,12 @@ def find(kind: str, parent: str) -> dict[str, dict]:
     """The summaries of a kind under one parent, by equality: a UTC day's hours, a month's days,
     a year's months; parent "": every summary of a kind that has a collection of its own."""
     where, _ = PLACES[kind]
-    if not parent and kind not in _PARENT:
-        raise ValueError(f"{kind} summaries are found under a parent")
-    match = {_PARENT[kind]: parent} if kind in _PARENT else {"group": f"{kind}:{parent}"}
-    match = match if parent else {}
+    if not parent:
+        if kind not in _PARENT:
+            raise ValueError(f"{kind} summaries are found under a parent")
+        match = {}
+    else:
+        match = {_PARENT[kind]: parent} if kind in _PARENT else {"group": f"{kind}:{parent}"}
     docs = (_strip(kind, doc) for doc in where.collection().find(match, session=_session()))
     return {doc["_id"]: doc for doc in docs}
 

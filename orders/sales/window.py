@@ -141,10 +141,11 @@ def _window(start: datetime | timedelta, end: datetime | None, *, lines: set[str
             reader.find(hour_kind, utc_day)
     reader.finish()
     # The whole years' months with sales (the entries added): their days and rows, read now.
+    whole_years = set(years)
     sold = [
         month
         for month, doc in sorted(reader.under(MONTH, "").items())
-        if month[:4] in set(years) and any(doc.get(name) for name in FIGURES)
+        if month[:4] in whole_years and any(doc.get(name) for name in FIGURES)
     ]
     if sold:
         gets = [(month_kind, sold) for _, _, month_kind in kinds]
